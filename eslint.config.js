@@ -1,0 +1,23 @@
+// Lint: typescript-eslint's recommended rules, plus a ban on writing to stdout from the server's code.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/**/*.ts', 'tools/**/*.ts'],
+    ignores: ['src/index.ts'],
+    rules: {
+      // stdout carries JSON-RPC: logs go to stderr.
+      'no-console': 'error',
+      'no-restricted-properties': ['error', { object: 'process', property: 'stdout', message: 'stdout is the MCP protocol channel' }],
+    },
+  },
+);

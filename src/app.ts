@@ -1,0 +1,64 @@
+// Assembles a server from settings: sandbox or live API, request layer, confirmation gate.
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { allTools, instructions } from '../tools/index.js';
+import { type Config, usesSandbox } from './config.js';
+import { ConfirmGate } from './confirm.js';
+import { CoupontoolsClient, type ClientOptions } from './http.js';
+import { redactor, stderrLogger, type Logger } from './log.js';
+import { packageInfo } from './package-info.js';
+import { startSandbox, type Sandbox } from './sandbox/index.js';
+import { createServer } from './server.js';
+
+export interface AppOverrides {
+  /** Clock for confirmation tokens (tests). */
+  now?: () => number;
+  /** Request-layer knobs that are not user settings (tests shorten the backoff). */
+  client?: Partial<Pick<ClientOptions, 'retryBaseMs' | 'maxRetryWaitMs' | 'random'>>;
+  log?: Logger;
+}
+
+export interface App {
+  server: McpServer;
+  sandbox: Sandbox | undefined;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const redact = redactor([config.apiSecret]);
+  const log = overrides.log ?? stderrLogger(redact);
+  const sandboxed = usesSandbox(config);
+  const sandbox = sandboxed ? await startSandbox(config.sandboxState ? { statePath: config.sandboxState } : {}) : undefined;
+  const client = new CoupontoolsClient({
+    baseUrl: sandbox ? sandbox.url : config.baseUrl,
+    apiKey: sandbox ? sandbox.apiKey : (config.apiKey as string),
+    apiSecret: sandbox ? sandbox.apiSecret : (config.apiSecret as string),
+    userAgent: `${packageInfo.name}/${packageInfo.version} (node ${process.versions.node})`,
+    timeoutMs: config.timeoutMs,
+    connectTimeoutMs: config.connectTimeoutMs,
+    maxInFlight: config.maxInFlight,
+    maxRetries: config.maxRetries,
+    ...overrides.client,
+  });
+  const server = createServer({
+    name: packageInfo.name,
+    version: packageInfo.version,
+    instructions: instructions(sandboxed),
+    tools: allTools,
+    api: client,
+    gate: new ConfirmGate(config.confirm, overrides.now),
+    log,
+    redact,
+    sandbox: sandboxed,
+  });
+  return {
+    server,
+    sandbox,
+    log,
+    async close() {
+      await server.close().catch(() => undefined);
+      await client.close().catch(() => undefined);
+      await sandbox?.close();
+    },
+  };
+}

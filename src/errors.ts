@@ -1,0 +1,63 @@
+// The one error type of the request layer; the registration seam turns it into an isError tool result.
+
+/** Whether a failed write may have taken effect. Reads are always 'not_applied'. */
+export type Outcome = 'not_applied' | 'unknown';
+
+export type ErrorKind = 'http' | 'network' | 'timeout' | 'invalid_response' | 'aborted';
+
+export interface CoupontoolsErrorInit {
+  kind: ErrorKind;
+  status?: number;
+  apiMessage?: string;
+  apiCode?: string;
+  outcome: Outcome;
+  retryAfterSeconds?: number;
+  detail?: string;
+}
+
+export class CoupontoolsError extends Error {
+  override name = 'CoupontoolsError';
+  readonly kind: ErrorKind;
+  readonly status: number | undefined;
+  readonly apiMessage: string | undefined;
+  readonly apiCode: string | undefined;
+  readonly outcome: Outcome;
+  readonly retryAfterSeconds: number | undefined;
+  readonly detail: string | undefined;
+
+  constructor(init: CoupontoolsErrorInit) {
+    super(init.apiMessage ?? init.detail ?? init.kind);
+    this.kind = init.kind;
+    this.status = init.status;
+    this.apiMessage = init.apiMessage;
+    this.apiCode = init.apiCode;
+    this.outcome = init.outcome;
+    this.retryAfterSeconds = init.retryAfterSeconds;
+    this.detail = init.detail;
+  }
+
+  /** A hint the model can act on, by status. */
+  hint(): string {
+    if (this.outcome === 'unknown') return '';
+    switch (this.status) {
+      case 401:
+      case 403:
+        return 'The API rejected the credentials: check COUPONTOOLS_API_KEY and COUPONTOOLS_API_SECRET (the human must fix this; retrying will not help).';
+      case 404:
+        return 'Check the ids: list_loyalty_cards gives card ids, list_users (filter by email, phone or name) gives user ids.';
+      case 400:
+      case 422:
+        return 'The API refused the values: correct the field named in the message and call again.';
+      case 429:
+        return this.retryAfterSeconds !== undefined
+          ? `Rate limited: wait ${this.retryAfterSeconds} s before calling again.`
+          : 'Rate limited: wait a little before calling again.';
+      default:
+        break;
+    }
+    if (this.kind === 'timeout' || this.kind === 'network' || (this.status ?? 0) >= 500) {
+      return 'The API or the network failed; nothing was changed. Try again in a moment.';
+    }
+    return '';
+  }
+}

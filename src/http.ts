@@ -1,0 +1,346 @@
+// The one Coupontools request layer: keep-alive pool, auth, timeouts, in-flight cap, retries, tolerant parsing.
+import { Agent, request as undiciRequest } from 'undici';
+import { CoupontoolsError, type Outcome } from './errors.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface ApiRequest {
+  method: HttpMethod;
+  /** Path segments after the base URL; each one is percent-encoded here. */
+  path: readonly (string | number)[];
+  /** Query pairs, already flattened (e.g. ['filter[email]', 'a@b.c']); encoded here. */
+  query?: readonly (readonly [string, string])[];
+  body?: unknown;
+}
+
+export interface ApiResponse {
+  status: number;
+  /** Parsed JSON, or null for an empty body. */
+  data: unknown;
+}
+
+export interface ClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  apiSecret: string;
+  userAgent: string;
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  maxInFlight: number;
+  maxRetries: number;
+  /** First backoff step; doubles each retry, with jitter. */
+  retryBaseMs?: number;
+  /** Longest wait we accept between attempts (a longer Retry-After is returned to the model instead). */
+  maxRetryWaitMs?: number;
+  random?: () => number;
+}
+
+/** The most response body we read; anything larger is not a Coupontools answer we can use. */
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+/** Error codes proving the request never reached the server, so even a write may be sent again. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** Counting semaphore for the in-flight cap; waiters are served first come, first served. */
+class Slots {
+  private free: number;
+  private readonly waiters: Array<() => void> = [];
+  constructor(size: number) {
+    this.free = size;
+  }
+  async acquire(signal: AbortSignal | undefined): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const grant = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = (): void => {
+        const i = this.waiters.indexOf(grant);
+        if (i !== -1) this.waiters.splice(i, 1);
+        reject(abortedError());
+      };
+      this.waiters.push(grant);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+function abortedError(): CoupontoolsError {
+  return new CoupontoolsError({ kind: 'aborted', outcome: 'not_applied', detail: 'The call was cancelled before it was sent.' });
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortedError());
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortedError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number = Date.now()): number | undefined {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (/^\d+$/.test(raw.trim())) return Number(raw.trim());
+  const at = Date.parse(raw);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+function errorCode(err: unknown): string | undefined {
+  let cur: unknown = err;
+  for (let depth = 0; depth < 4 && cur && typeof cur === 'object'; depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function firstString(...values: unknown[]): string | undefined {
+  for (const v of values) {
+    if (typeof v === 'string' && v.trim() !== '') return v.trim();
+    if (Array.isArray(v)) {
+      const parts = v.filter((x): x is string => typeof x === 'string' && x.trim() !== '');
+      if (parts.length > 0) return parts.join(' ');
+    }
+  }
+  return undefined;
+}
+
+function codeOf(value: unknown): string | undefined {
+  if (typeof value === 'number' || (typeof value === 'string' && value !== '')) return String(value);
+  if (Array.isArray(value) && value.length > 0) return value.map(String).join(',');
+  return undefined;
+}
+
+type Json = Record<string, unknown>;
+const asObject = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
+
+/** The API's own message and code, from v3-style envelopes or plain bodies. */
+export function extractApiError(data: unknown): { message?: string; code?: string } {
+  const body = asObject(data);
+  if (!body) return {};
+  const status = asObject(body.status);
+  const nested = asObject(status?.errors);
+  const errors = asObject(body.errors);
+  const error = asObject(body.error);
+  const headline = firstString(nested?.error_message, errors?.error_message);
+  const description = firstString(nested?.error_message_description, errors?.error_message_description);
+  const message =
+    [headline, description].filter(Boolean).join(' ') ||
+    firstString(body.message, body.error, error?.message, body.detail, body.error_description);
+  const code = codeOf(nested?.error_code) ?? codeOf(errors?.error_code) ?? codeOf(body.error_code) ?? codeOf(error?.code) ?? codeOf(body.code);
+  return { ...(message ? { message } : {}), ...(code ? { code } : {}) };
+}
+
+/** A v3-style failure envelope can arrive with HTTP 200. */
+function isEnvelopeFailure(data: unknown): boolean {
+  const status = asObject(asObject(data)?.status);
+  return typeof status?.status === 'string' && status.status.toLowerCase() !== 'ok';
+}
+
+/** An HTTP status embedded in a v3 message ("HTTP/1.0 401 Unauthorized"). */
+function embeddedStatus(message: string | undefined): number | undefined {
+  const m = message?.match(/HTTP\/\d(?:\.\d)?\s+(\d{3})/);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** A short, tag-free excerpt of a non-JSON body for the model. */
+function excerpt(text: string): string {
+  const plain = text
+    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return plain.length > 160 ? `${plain.slice(0, 160)}…` : plain;
+}
+
+export class CoupontoolsClient {
+  private readonly agent: Agent;
+  private readonly slots: Slots;
+  private readonly base: string;
+  private readonly headers: Record<string, string>;
+  private readonly random: () => number;
+
+  constructor(private readonly options: ClientOptions) {
+    this.base = options.baseUrl.replace(/\/+$/, '');
+    this.agent = new Agent({
+      connect: { timeout: options.connectTimeoutMs },
+      connections: options.maxInFlight,
+      keepAliveTimeout: 30_000,
+    });
+    this.slots = new Slots(options.maxInFlight);
+    this.random = options.random ?? Math.random;
+    this.headers = {
+      'x-api-key': options.apiKey,
+      'x-api-secret': options.apiSecret,
+      accept: 'application/json',
+      'content-type': 'application/json',
+      'user-agent': options.userAgent,
+    };
+  }
+
+  /** The URL a request goes to (no credentials in it); also what a dry run would show. */
+  url(req: ApiRequest): string {
+    const path = req.path.map((s) => encodeURIComponent(String(s))).join('/');
+    // Brackets stay literal in keys (filter[email]=…), as the design's wire contract shows; values are fully encoded.
+    const key = (k: string): string => encodeURIComponent(k).replace(/%5B/g, '[').replace(/%5D/g, ']');
+    const query = (req.query ?? []).map(([k, v]) => `${key(k)}=${encodeURIComponent(v)}`).join('&');
+    return `${this.base}/${path}${query ? `?${query}` : ''}`;
+  }
+
+  async request(req: ApiRequest, signal?: AbortSignal): Promise<ApiResponse> {
+    const isRead = req.method === 'GET';
+    const body = req.body === undefined ? undefined : JSON.stringify(req.body);
+    const url = this.url(req);
+    for (let attempt = 0; ; attempt++) {
+      let failure: CoupontoolsError;
+      let mayRetry: boolean;
+      await this.slots.acquire(signal);
+      try {
+        return await this.attempt(req.method, url, body, isRead, signal);
+      } catch (err) {
+        if (!(err instanceof CoupontoolsError)) throw err;
+        failure = err;
+        // Reads are safe to repeat; a write only when it provably never arrived or the server said 429.
+        const transient = failure.status !== undefined ? RETRYABLE_STATUS.has(failure.status) : failure.kind === 'network';
+        mayRetry = isRead ? transient : failure.outcome === 'not_applied' && (failure.status === 429 || failure.kind === 'network');
+      } finally {
+        this.slots.release();
+      }
+      if (!mayRetry || attempt >= this.options.maxRetries || signal?.aborted) throw failure;
+      const backoff = (this.options.retryBaseMs ?? 250) * 2 ** attempt;
+      const jittered = backoff / 2 + this.random() * (backoff / 2);
+      const waitMs = failure.retryAfterSeconds !== undefined ? failure.retryAfterSeconds * 1000 : jittered;
+      if (waitMs > (this.options.maxRetryWaitMs ?? 30_000)) throw failure;
+      await sleep(waitMs, signal);
+    }
+  }
+
+  private async attempt(method: HttpMethod, url: string, body: string | undefined, isRead: boolean, signal: AbortSignal | undefined): Promise<ApiResponse> {
+    const timeout = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      timeout.abort();
+    }, this.options.timeoutMs);
+    const onAbort = (): void => timeout.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    // After the request has left, a failed write may still have been applied.
+    const sentOutcome: Outcome = isRead ? 'not_applied' : 'unknown';
+    try {
+      let res;
+      try {
+        res = await undiciRequest(url, {
+          method,
+          headers: this.headers,
+          body,
+          dispatcher: this.agent,
+          signal: timeout.signal,
+          headersTimeout: this.options.timeoutMs,
+          bodyTimeout: this.options.timeoutMs,
+        });
+      } catch (err) {
+        throw this.transportError(err, timedOut, signal?.aborted === true, sentOutcome);
+      }
+      let text: string;
+      try {
+        text = await readBody(res.body);
+      } catch (err) {
+        throw this.transportError(err, timedOut, signal?.aborted === true, sentOutcome);
+      }
+      return interpret(res.statusCode, res.headers, text, isRead);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private transportError(err: unknown, timedOut: boolean, cancelled: boolean, sentOutcome: Outcome): CoupontoolsError {
+    if (err instanceof CoupontoolsError) return err;
+    const code = errorCode(err);
+    if (timedOut) {
+      return new CoupontoolsError({ kind: 'timeout', outcome: sentOutcome, detail: `No complete answer within ${this.options.timeoutMs} ms.` });
+    }
+    if (cancelled) {
+      return new CoupontoolsError({ kind: 'aborted', outcome: sentOutcome, detail: 'The call was cancelled by the client.' });
+    }
+    const notSent = code !== undefined && NOT_SENT_CODES.has(code);
+    const reason = code ?? (err instanceof Error ? err.message : 'connection failed');
+    return new CoupontoolsError({
+      kind: 'network',
+      outcome: notSent ? 'not_applied' : sentOutcome,
+      detail: notSent ? `Could not connect to the API (${reason}).` : `The connection failed before a complete answer (${reason}).`,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+async function readBody(body: AsyncIterable<Buffer | Uint8Array>): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new Error('response body too large');
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function interpret(status: number, headers: Record<string, string | string[] | undefined>, text: string, isRead: boolean): ApiResponse {
+  const trimmed = text.trim();
+  let data: unknown = null;
+  let parsed = trimmed === '';
+  if (!parsed) {
+    try {
+      data = JSON.parse(trimmed);
+      parsed = true;
+    } catch {
+      parsed = false;
+    }
+  }
+  const ok = status >= 200 && status < 300;
+  if (ok && parsed && !isEnvelopeFailure(data)) return { status, data };
+  // A write that got a 2xx (or a 5xx) may have been applied; 4xx means the API refused it.
+  const outcome: Outcome = isRead || (status >= 400 && status < 500) ? 'not_applied' : 'unknown';
+  if (ok && !parsed) {
+    const type = String(headers['content-type'] ?? 'unknown type').split(';')[0];
+    return fail({ kind: 'invalid_response', status, outcome, detail: `The API answered ${status} with a body that is not JSON (${type}): ${excerpt(trimmed)}` });
+  }
+  const { message, code } = parsed ? extractApiError(data) : {};
+  const effective = ok ? (embeddedStatus(message) ?? 400) : status;
+  const retryAfterSeconds = parseRetryAfter(headers['retry-after']);
+  return fail({
+    kind: 'http',
+    status: effective,
+    outcome: ok ? 'not_applied' : outcome,
+    ...(message ? { apiMessage: message } : {}),
+    ...(code ? { apiCode: code } : {}),
+    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+    detail: parsed ? (trimmed === '' ? 'The API sent an empty body.' : undefined) : `The API sent a non-JSON body: ${excerpt(trimmed) || '(empty)'}`,
+  });
+}
+
+function fail(init: ConstructorParameters<typeof CoupontoolsError>[0]): never {
+  throw new CoupontoolsError(init);
+}

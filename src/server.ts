@@ -1,0 +1,197 @@
+// The one place tools are registered: confirmation, error mapping, redaction and result shape for every tool.
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import type { ConfirmGate, ElicitAnswer } from './confirm.js';
+import { CoupontoolsError } from './errors.js';
+import type { ApiRequest, ApiResponse } from './http.js';
+import type { Logger } from './log.js';
+import type { ToolApi, ToolDefinition } from './tool.js';
+
+export interface RequestLayer {
+  request(req: ApiRequest, signal?: AbortSignal): Promise<ApiResponse>;
+}
+
+export interface ServerOptions {
+  name: string;
+  version: string;
+  instructions: string;
+  tools: readonly ToolDefinition[];
+  api: RequestLayer;
+  gate: ConfirmGate;
+  log: Logger;
+  redact: (text: string) => string;
+  /** Results are labelled as simulated when true. */
+  sandbox: boolean;
+}
+
+/** How long a human has to answer a confirmation prompt. */
+export const ELICIT_TIMEOUT_MS = 10 * 60 * 1000;
+
+const confirmTokenInput = z.string().max(64).optional().describe("From the preview, once the user said yes");
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+function describeFailure(err: CoupontoolsError): string {
+  const parts: string[] = [];
+  if (err.status !== undefined) parts.push(`HTTP ${err.status}${STATUS_TEXT[err.status] ? ` ${STATUS_TEXT[err.status]}` : ''}`);
+  if (err.apiCode !== undefined) parts.push(`code ${err.apiCode}`);
+  const head = parts.length ? `${parts.join(', ')}: ` : '';
+  return `${head}${err.apiMessage ?? err.detail ?? 'no message'}`;
+}
+
+/** The text the model reads for a failed call. */
+export function errorText(err: unknown, tool: ToolDefinition): string {
+  if (!(err instanceof CoupontoolsError)) return `Internal error in ${tool.name}: ${err instanceof Error ? err.message : String(err)}`;
+  if (err.outcome === 'unknown') {
+    const check = tool.verifyHint ?? 'check the current state with the read tools';
+    return `Outcome unknown — ${describeFailure(err)}. The request reached the Coupontools API but no clear answer came back, so it may or may not have been applied. Do not repeat it blindly: ${check} before deciding to call ${tool.name} again.`;
+  }
+  const lead = err.kind === 'http' || err.kind === 'invalid_response' ? 'Coupontools API error' : err.kind === 'aborted' ? 'Cancelled' : 'Could not reach the Coupontools API';
+  const hint = err.hint();
+  return `${lead} — ${describeFailure(err)}.${hint ? ` ${hint}` : ''}`.replace(/\.\./g, '.');
+}
+
+export function createServer(options: ServerOptions): McpServer {
+  const { gate, redact } = options;
+  const server = new McpServer(
+    { name: options.name, version: options.version },
+    { instructions: options.instructions, capabilities: { tools: {} } },
+  );
+
+  const text = (value: string): CallToolResult['content'] => [{ type: 'text', text: redact(value) }];
+  const failure = (message: string): CallToolResult => ({ isError: true, content: text(message) });
+  const success = (structured: Record<string, unknown>): CallToolResult => {
+    const labelled = options.sandbox ? { ...structured, sandbox: true } : structured;
+    return { structuredContent: labelled, content: text(JSON.stringify(labelled)) };
+  };
+
+  for (const tool of options.tools) {
+    const gated = tool.access === 'destructive' && gate.mode !== 'off';
+    const tokens = gated && gate.usesTokens;
+    const inputSchema = tokens ? tool.input.extend({ confirm_token: confirmTokenInput }) : tool.input;
+    // A preview (status, confirm_token, effect, expires_at) has none of the tool's own fields.
+    const outputSchema = tokens ? tool.output.partial() : tool.output;
+
+    server.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema,
+        outputSchema,
+        annotations: {
+          readOnlyHint: tool.access === 'read',
+          destructiveHint: tool.access === 'destructive',
+          idempotentHint: tool.idempotent,
+          openWorldHint: true,
+        },
+      },
+      async (rawArgs: Record<string, unknown>, extra): Promise<CallToolResult> => {
+        const { confirm_token: token, ...args } = rawArgs;
+        const api: ToolApi = { request: (req) => options.api.request(req, extra.signal) };
+        try {
+          if (gated && (tool.accessFor?.(args) ?? tool.access) === 'destructive') {
+            const canElicit = Boolean(server.server.getClientCapabilities()?.elicitation?.form);
+            const decision = await gate.check({
+              tool: tool.name,
+              args,
+              token: typeof token === 'string' ? token : undefined,
+              describe: () => (tool.describeEffect ? tool.describeEffect(args, api) : Promise.resolve(`${tool.title} with ${JSON.stringify(args)}.`)),
+              elicit: canElicit ? (message) => ask(server, message, extra.signal) : undefined,
+            });
+            if (decision.kind === 'refuse') return failure(decision.message);
+            if (decision.kind === 'preview') {
+              return success({
+                ...decision.preview,
+                next: `Nothing was done yet. Show the user the effect; only if they agree, call ${tool.name} again with the same arguments plus confirm_token.`,
+              });
+            }
+          }
+          return success(await tool.handler(args, api));
+        } catch (err) {
+          if (!(err instanceof CoupontoolsError)) options.log.error(`${tool.name} failed unexpectedly`, err);
+          return failure(errorText(err, tool));
+        }
+      },
+    );
+  }
+  compactToolsList(server);
+  return server;
+}
+
+type RawHandler = (request: unknown, extra: unknown) => Promise<unknown>;
+
+/**
+ * tools/list as the SDK builds it, minus what every user pays for on every turn and no client
+ * needs: each schema's "$schema" URL and the default `execution: {taskSupport: "forbidden"}`.
+ * The SDK has no option for this, so the registered handler is wrapped; if a future SDK stores
+ * handlers elsewhere, the list is simply left whole (the byte-budget test then says so).
+ */
+function compactToolsList(server: McpServer): void {
+  const handlers = (server.server as unknown as { _requestHandlers?: Map<string, RawHandler> })._requestHandlers;
+  const original = handlers?.get('tools/list');
+  if (!handlers || !original) return;
+  handlers.set('tools/list', async (request, extra) => {
+    const result = (await original(request, extra)) as { tools?: Array<Record<string, unknown>> };
+    for (const tool of result.tools ?? []) {
+      for (const key of ['inputSchema', 'outputSchema']) {
+        const schema = tool[key] as Record<string, unknown> | undefined;
+        if (schema) tool[key] = withoutDefaults(schema, true);
+      }
+      const execution = tool.execution as { taskSupport?: string } | undefined;
+      if (execution && Object.keys(execution).length === 1 && execution.taskSupport === 'forbidden') delete tool.execution;
+    }
+    return result;
+  });
+}
+
+/** Drops keys that say only what JSON Schema assumes anyway: `additionalProperties: {}`, `properties: {}`, `$schema`. */
+function withoutDefaults(schema: Record<string, unknown>, top = false): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (top && key === '$schema') continue;
+    const empty = value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0;
+    if ((key === 'additionalProperties' || key === 'properties') && empty) continue;
+    if (key === 'properties' && value && typeof value === 'object') {
+      out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutDefaults(v as Record<string, unknown>)]));
+    } else if (key === 'items' && value && typeof value === 'object' && !Array.isArray(value)) {
+      out[key] = withoutDefaults(value as Record<string, unknown>);
+    } else out[key] = value;
+  }
+  return out;
+}
+
+async function ask(server: McpServer, message: string, signal: AbortSignal): Promise<ElicitAnswer> {
+  try {
+    const result = await server.server.elicitInput(
+      {
+        mode: 'form',
+        message,
+        requestedSchema: {
+          type: 'object',
+          properties: { confirm: { type: 'boolean', title: 'Yes, go ahead', default: true } },
+        },
+      },
+      { timeout: ELICIT_TIMEOUT_MS, signal },
+    );
+    if (result.action === 'accept') return result.content?.confirm === false ? 'decline' : 'accept';
+    return result.action;
+  } catch (err) {
+    return err instanceof McpError && err.code === ErrorCode.RequestTimeout ? 'timeout' : 'cancel';
+  }
+}

@@ -1,0 +1,92 @@
+// Test harness: the real server, wired to the loopback sandbox over HTTP, driven by the SDK Client in memory.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { ElicitRequestSchema, type CallToolResult, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import { expect } from 'vitest';
+import { createApp, type App } from '../src/app.js';
+import { parseConfig, type Config } from '../src/config.js';
+import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
+
+/** A distinctive secret: any test output containing it is a leak. */
+export const TEST_SECRET = 'sk_live_TEST-SECRET-7d1f9c2a';
+export const TEST_KEY = 'client-id-test';
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  /** Answer elicitation requests; when absent the client does not declare elicitation. */
+  elicit?: (message: string) => Promise<ElicitResult> | ElicitResult;
+  now?: () => number;
+  /** Run the server in sandbox mode (no credentials) instead of live mode against a test sandbox. */
+  sandboxMode?: boolean;
+}
+
+export interface Harness {
+  client: Client;
+  sandbox: Sandbox;
+  app: App;
+  stderr: string[];
+  call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
+  close(): Promise<void>;
+}
+
+export function textOf(result: CallToolResult): string {
+  return result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  let sandbox: Sandbox | undefined;
+  let config: Config;
+  if (options.sandboxMode) {
+    const action = parseConfig([], { ...options.env });
+    if (action.action !== 'run') throw new Error('unexpected');
+    config = action.config;
+  } else {
+    sandbox = await startSandbox({ apiKey: TEST_KEY, apiSecret: TEST_SECRET });
+    const action = parseConfig([], {
+      COUPONTOOLS_API_KEY: TEST_KEY,
+      COUPONTOOLS_API_SECRET: TEST_SECRET,
+      COUPONTOOLS_BASE_URL: sandbox.url,
+      ...options.env,
+    });
+    if (action.action !== 'run') throw new Error('unexpected');
+    config = action.config;
+  }
+  const stderr: string[] = [];
+  const app = await createApp(config, {
+    ...(options.now ? { now: options.now } : {}),
+    client: { retryBaseMs: 5, random: () => 0.5 },
+    log: {
+      info: (m) => stderr.push(m),
+      warn: (m) => stderr.push(m),
+      error: (m, err) => stderr.push(`${m} ${err instanceof Error ? err.stack : ''}`),
+    },
+  });
+  const activeSandbox = sandbox ?? app.sandbox;
+  if (!activeSandbox) throw new Error('no sandbox');
+  const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: options.elicit ? { elicitation: {} } : {} });
+  if (options.elicit) {
+    const answer = options.elicit;
+    client.setRequestHandler(ElicitRequestSchema, async (req) => answer(req.params.message));
+  }
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await Promise.all([client.connect(clientSide), app.server.connect(serverSide)]);
+  const outputs: string[] = [];
+  return {
+    client,
+    sandbox: activeSandbox,
+    app,
+    stderr,
+    async call(name, args = {}) {
+      const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+      outputs.push(JSON.stringify(result));
+      return result;
+    },
+    async close() {
+      await client.close();
+      await app.close();
+      if (sandbox) await sandbox.close();
+      // The secret must never reach a result or a log line.
+      for (const line of [...outputs, ...stderr]) expect(line).not.toContain(TEST_SECRET);
+    },
+  };
+}

@@ -1,0 +1,25 @@
+// delete_user: DELETE /loyalty/loyalty-cards/{id}/stats/{userId} (destructive, confirmed by the seam).
+import { z } from 'zod';
+import { defineTool } from '../../src/tool.js';
+import { holderPath } from '../paths.js';
+import { describeHolder } from '../responses.js';
+import { loyaltyCardId, userId } from '../schemas.js';
+
+export const deleteUser = defineTool({
+  name: 'delete_user',
+  title: 'Delete card holder',
+  description:
+    'Permanently delete a holder with their stamps and rewards; cannot be undone. For fraud prefer void_user, which keeps the record. Asks a human first.',
+  input: z.strictObject({ loyalty_card_id: loyaltyCardId, user_id: userId }),
+  output: z.looseObject({ deleted: z.boolean(), user_id: z.string() }),
+  access: 'destructive',
+  idempotent: true,
+  verifyHint: 'try get_user: a 404 means the holder is gone',
+  async describeEffect(args, api) {
+    return `Permanently delete ${await describeHolder(api, args.loyalty_card_id, args.user_id)}. Their stamps and rewards are lost.`;
+  },
+  async handler(args, api) {
+    await api.request({ method: 'DELETE', path: holderPath(args.loyalty_card_id, args.user_id) });
+    return { deleted: true, user_id: args.user_id };
+  },
+});

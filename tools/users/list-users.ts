@@ -1,0 +1,56 @@
+// list_users: GET /loyalty/loyalty-cards/{id}/stats with bracket-encoded filter and pagination.
+import { z } from 'zod';
+import { defineTool } from '../../src/tool.js';
+import { holdersPath } from '../paths.js';
+import { fitList, hasMore, listItems, summarizeUser, totalOf } from '../responses.js';
+import { idOutput, loyaltyCardId, USER_FIELD_NAMES } from '../schemas.js';
+
+/** The API's page-size ceiling per design.md; the default keeps results small. */
+export const MAX_PAGE_SIZE = 200;
+export const DEFAULT_PAGE_SIZE = 50;
+
+export const listUsers = defineTool({
+  name: 'list_users',
+  title: 'List or find card holders',
+  description:
+    'Find a card\'s holders; filter matches any user field, e.g. {"email":"jane@example.com"}. Returns summaries (id, name, email, phone, stamps/points, rewards_available) and has_more; get_user has the full record.',
+  input: z.strictObject({
+    loyalty_card_id: loyaltyCardId,
+    // Shown as a plain map (the field names are create_user's); checked against those names.
+    filter: z
+      .record(z.string(), z.string())
+      .describe('User field → value, e.g. {"email":"a@b.c"}')
+      .pipe(z.partialRecord(z.enum(USER_FIELD_NAMES), z.string().min(1).max(255)))
+      .optional(),
+    page: z.int().min(1).max(100_000).optional().describe('Page, from 1'),
+    limit: z.int().min(1).max(MAX_PAGE_SIZE).optional().describe(`Page size, default ${DEFAULT_PAGE_SIZE}, max ${MAX_PAGE_SIZE}`),
+    include_voided: z.boolean().optional().describe('Also list voided holders'),
+  }),
+  output: z.looseObject({
+    users: z.array(z.looseObject({ id: idOutput.optional() })),
+    page: z.number(),
+    limit: z.number(),
+    has_more: z.boolean(),
+  }),
+  access: 'read',
+  idempotent: true,
+  async handler(args, api) {
+    const page = args.page ?? 1;
+    const limit = args.limit ?? DEFAULT_PAGE_SIZE;
+    const query: [string, string][] = Object.entries(args.filter ?? {}).map(([field, value]) => [`filter[${field}]`, String(value)]);
+    query.push(['pagination[page]', String(page)], ['pagination[limit]', String(limit)]);
+    // Sent only when true: a PHP backend could read the string "false" as true.
+    if (args.include_voided === true) query.push(['include_voided', 'true']);
+    const { items, meta } = listItems((await api.request({ method: 'GET', path: holdersPath(args.loyalty_card_id), query })).data);
+    const { kept, truncated } = fitList(items.map(summarizeUser));
+    const total = totalOf(meta);
+    return {
+      users: kept,
+      page,
+      limit,
+      has_more: hasMore(meta, page, limit, items.length),
+      ...(total !== undefined ? { total } : {}),
+      ...(truncated ? { truncated, note: `Only ${kept.length} of ${items.length} users fit in one result; ask again with limit=${kept.length}.` } : {}),
+    };
+  },
+});

@@ -1,0 +1,32 @@
+// update_user: POST /loyalty/loyalty-cards/{id}/stats/{userId} with profile fields, never amount.
+import { z } from 'zod';
+import { defineTool } from '../../src/tool.js';
+import { holderPath } from '../paths.js';
+import { objectOf } from '../responses.js';
+import { loyaltyCardId, userFields, userId, userOutput } from '../schemas.js';
+
+export const updateUser = defineTool({
+  name: 'update_user',
+  title: 'Update card holder',
+  description: "Change a holder's profile fields; omitted fields stay as they are. Cannot change stamps: use add_stamps. Returns the updated holder.",
+  input: z
+    .strictObject(
+      { loyalty_card_id: loyaltyCardId, user_id: userId, ...userFields },
+      {
+        // The API adds stamps when this URL gets `amount`; a profile edit must never do that.
+        error: (issue) =>
+          issue.code === 'unrecognized_keys' && issue.keys.includes('amount') ? 'amount is not allowed here: use add_stamps to add stamps' : undefined,
+      },
+    )
+    .refine(({ loyalty_card_id: _card, user_id: _user, ...fields }) => Object.values(fields).some((v) => v !== undefined), {
+      error: 'give at least one field to change',
+    }),
+  output: z.looseObject({ user: userOutput }),
+  access: 'write',
+  idempotent: true,
+  verifyHint: 'read the holder with get_user',
+  async handler({ loyalty_card_id, user_id, ...fields }, api) {
+    const res = await api.request({ method: 'POST', path: holderPath(loyalty_card_id, user_id), body: fields });
+    return { user: objectOf(res.data) };
+  },
+});
