@@ -1,0 +1,162 @@
+// End to end: the built binary over stdio, as Claude Desktop runs it; then garbage on stdin.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
+import { packageInfo } from '../src/package-info.js';
+import { TEST_KEY, TEST_SECRET } from './harness.js';
+
+const BIN = fileURLToPath(new URL('../dist/src/index.js', import.meta.url));
+
+/** A child environment without any COUPONTOOLS_* the developer may have set. */
+function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('COUPONTOOLS_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], env: Record<string, string>, input = ''): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+describe('command line', () => {
+  it('--version prints the package version', async () => {
+    const r = await run(['--version'], {});
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(packageInfo.version);
+  });
+
+  it('--help lists every setting', async () => {
+    const r = await run(['--help'], {});
+    expect(r.code).toBe(0);
+    for (const name of ['COUPONTOOLS_API_KEY', 'COUPONTOOLS_API_SECRET', 'COUPONTOOLS_BASE_URL', 'COUPONTOOLS_TIMEOUT_MS', 'COUPONTOOLS_CONFIRM', '--sandbox']) {
+      expect(r.stdout).toContain(name);
+    }
+  });
+
+  it.each([
+    [{ COUPONTOOLS_TIMEOUT_MS: 'abc' }, [], /COUPONTOOLS_TIMEOUT_MS \(--timeout-ms\) must be a whole number/],
+    [{ COUPONTOOLS_CONFIRM: 'sometimes' }, [], /COUPONTOOLS_CONFIRM \(--confirm\) must be one of auto, elicit, off/],
+    [{}, ['--max-in-flight', '0'], /COUPONTOOLS_MAX_IN_FLIGHT \(--max-in-flight\)/],
+    [{ COUPONTOOLS_BASE_URL: 'ftp://x' }, [], /COUPONTOOLS_BASE_URL/],
+    [{ COUPONTOOLS_API_SECRET: 'only-the-secret-123' }, [], /go together/],
+    [{}, ['--no-such-flag'], /unknown option "--no-such-flag"/],
+  ])('an invalid setting stops start-up with one line and exit code 2 (%o %o)', async (env, args, message) => {
+    const r = await run(args, env);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    expect(r.stderr).not.toContain('only-the-secret-123');
+  });
+});
+
+describe('over stdio', () => {
+  let sandbox: Sandbox;
+  let transport: StdioClientTransport;
+  let client: Client;
+  const stderr: string[] = [];
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ apiKey: TEST_KEY, apiSecret: TEST_SECRET });
+    transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN],
+      env: cleanEnv({ COUPONTOOLS_API_KEY: TEST_KEY, COUPONTOOLS_API_SECRET: TEST_SECRET, COUPONTOOLS_BASE_URL: sandbox.url }),
+      stderr: 'pipe',
+    });
+    transport.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
+    client = new Client({ name: 'e2e', version: '1.0.0' });
+    await client.connect(transport);
+  });
+
+  afterAll(async () => {
+    await client.close();
+    await sandbox.close();
+    expect(stderr.join('')).not.toContain(TEST_SECRET);
+  });
+
+  it('identifies itself and teaches the flow', () => {
+    expect(client.getServerVersion()).toMatchObject({ name: 'coupontools-mcp', version: packageInfo.version });
+    expect(client.getInstructions()).toMatch(/list_users.*add_stamps.*get_user.*use_rewards/s);
+  });
+
+  it('runs the store-owner flow: find Jane, add stamps, see the free coffee, redeem it', async () => {
+    expect((await client.listTools()).tools).toHaveLength(12);
+    const found = (await client.callTool({ name: 'list_users', arguments: { loyalty_card_id: 1001, filter: { email: 'jane@example.com' } } })) as CallToolResult;
+    const jane = (found.structuredContent as { users: Array<{ id: number; stamps: number }> }).users[0]!;
+    expect(jane).toMatchObject({ id: 5001, stamps: 7 });
+    const stamped = (await client.callTool({ name: 'add_stamps', arguments: { loyalty_card_id: 1001, user_id: jane.id, amount: 3 } })) as CallToolResult;
+    const rewards = (stamped.structuredContent as { rewards_available: Array<{ id: number; name: string }> }).rewards_available;
+    expect(rewards.map((r) => r.name)).toContain('Free coffee');
+    const coffee = rewards.find((r) => r.name === 'Free coffee')!;
+    const used = (await client.callTool({ name: 'use_rewards', arguments: { loyalty_card_id: 1001, user_id: jane.id, reward_ids: [coffee.id] } })) as CallToolResult;
+    expect(used.isError).toBeFalsy();
+    expect(sandbox.ledger.filter((e) => e.user_id === 5001)).toHaveLength(1);
+    expect(stderr.join('')).toContain('LIVE mode');
+  });
+
+  it('survives garbage and half frames on stdin; stdout carries only JSON-RPC', async () => {
+    const child = spawn(process.execPath, [BIN], {
+      env: cleanEnv({ COUPONTOOLS_API_KEY: TEST_KEY, COUPONTOOLS_API_SECRET: TEST_SECRET, COUPONTOOLS_BASE_URL: sandbox.url }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const send = (s: string) => child.stdin.write(s);
+    const waitFor = async (id: number) => {
+      for (let i = 0; i < 200; i++) {
+        if (out.split('\n').some((l) => l.includes(`"id":${id}`))) return;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(`no answer to ${id}; stdout=${out} stderr=${err}`);
+    };
+    send(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } })}\n`);
+    await waitFor(1);
+    send(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+    send('this is not json\n');
+    send('{"jsonrpc":"2.0","id":77,"method":"tools/li'); // half a frame…
+    send('\n'); // …cut off by a newline
+    send('{"unbalanced": [1, 2\n');
+    send('\n\n');
+    send(`${JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' })}\n`);
+    await waitFor(2);
+    send(`${JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'no/such/method' })}\n`);
+    await waitFor(3);
+    send(`${JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'get_user', arguments: { loyalty_card_id: 1001, user_id: 5001 } } })}\n`);
+    await waitFor(4);
+    child.stdin.end();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+
+    const lines = out.split('\n').filter((l) => l.trim() !== '');
+    const messages = lines.map((l) => JSON.parse(l) as { jsonrpc: string; id?: number; result?: { tools?: unknown[]; content?: unknown }; error?: { code: number } });
+    for (const m of messages) expect(m.jsonrpc).toBe('2.0');
+    expect(messages.find((m) => m.id === 2)?.result?.tools).toHaveLength(12);
+    expect(messages.find((m) => m.id === 3)?.error?.code).toBe(-32601);
+    expect(JSON.stringify(messages.find((m) => m.id === 4)?.result)).toContain('jane@example.com');
+    expect(err).not.toContain(TEST_SECRET);
+    expect(out).not.toContain(TEST_SECRET);
+  });
+});
