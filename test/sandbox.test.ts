@@ -787,6 +787,9 @@ describe('persistence', () => {
     expect(loadSandboxState(path)).toEqual(state);
     saveSandboxState(path, state);
     expect(readdirSync(directory)).toEqual(['state.json']);
+    const nested = join(directory, 'a', 'b', 'state.json');
+    saveSandboxState(nested, state);
+    expect(loadSandboxState(nested)).toEqual(state);
   });
 
   it('creates the file from the seed, persists every change, and resumes from it', async () => {

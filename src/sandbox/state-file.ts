@@ -1,5 +1,5 @@
 // Reads and atomically writes the sandbox state as a JSON file.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { SandboxStateError, validateSandboxState, type SandboxState } from './state.js';
@@ -55,6 +55,7 @@ export function saveSandboxState(path: string, state: SandboxState): void {
   const temporaryPath = join(directory, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const text = `${JSON.stringify(state, null, 2)}\n`;
   try {
+    mkdirSync(directory, { recursive: true }); // a first run with a fresh --sandbox-state path just works
     const fd = openSync(temporaryPath, 'wx', 0o600);
     try {
       writeFileSync(fd, text); // loops until every byte is written, unlike a single writeSync
