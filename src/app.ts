@@ -6,7 +6,7 @@ import { ConfirmGate } from './confirm.js';
 import { CoupontoolsClient, type ClientOptions } from './http.js';
 import { redactor, stderrLogger, type Logger } from './log.js';
 import { packageInfo } from './package-info.js';
-import { startSandbox, type Sandbox } from './sandbox/index.js';
+import type { Sandbox } from './sandbox/index.js';
 import { createServer } from './server.js';
 
 export interface AppOverrides {
@@ -28,7 +28,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const redact = redactor([config.apiSecret]);
   const log = overrides.log ?? stderrLogger(redact);
   const sandboxed = usesSandbox(config);
-  const sandbox = sandboxed ? await startSandbox(config.sandboxState ? { statePath: config.sandboxState } : {}) : undefined;
+  // Loaded only when used: a live server never has the simulator in memory.
+  const sandbox = sandboxed
+    ? await (await import('./sandbox/index.js')).startSandbox(config.sandboxState ? { statePath: config.sandboxState } : {})
+    : undefined;
   const client = new CoupontoolsClient({
     baseUrl: sandbox ? sandbox.url : config.baseUrl,
     apiKey: sandbox ? sandbox.apiKey : (config.apiKey as string),

@@ -26,7 +26,17 @@ async function main(): Promise<void> {
     return;
   }
   const { config } = action;
-  const app = await createApp(config);
+  let app;
+  try {
+    app = await createApp(config);
+  } catch (err) {
+    // A demo file that cannot be read must stop start-up, never be silently replaced.
+    if (err instanceof Error && err.name === 'SandboxStateError') {
+      process.stderr.write(`${packageInfo.name}: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
   const { log } = app;
   if (config.confirm === 'off') log.warn('COUPONTOOLS_CONFIRM=off: delete_user, void_user and broadcast pushes run without asking a human.');
   log.info(

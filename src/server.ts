@@ -51,7 +51,8 @@ function describeFailure(err: CoupontoolsError): string {
   if (err.status !== undefined) parts.push(`HTTP ${err.status}${STATUS_TEXT[err.status] ? ` ${STATUS_TEXT[err.status]}` : ''}`);
   if (err.apiCode !== undefined) parts.push(`code ${err.apiCode}`);
   const head = parts.length ? `${parts.join(', ')}: ` : '';
-  return `${head}${err.apiMessage ?? err.detail ?? 'no message'}`;
+  // Sentences are joined with ". " by the callers, so a message's own full stop goes.
+  return `${head}${err.apiMessage ?? err.detail ?? 'no message'}`.replace(/\.\s*$/, '');
 }
 
 /** The text the model reads for a failed call. */
@@ -63,7 +64,7 @@ export function errorText(err: unknown, tool: ToolDefinition): string {
   }
   const lead = err.kind === 'http' || err.kind === 'invalid_response' ? 'Coupontools API error' : err.kind === 'aborted' ? 'Cancelled' : 'Could not reach the Coupontools API';
   const hint = err.hint();
-  return `${lead} — ${describeFailure(err)}.${hint ? ` ${hint}` : ''}`.replace(/\.\./g, '.');
+  return `${lead} — ${describeFailure(err)}.${hint ? ` ${hint}` : ''}`;
 }
 
 export function createServer(options: ServerOptions): McpServer {
