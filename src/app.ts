@@ -1,13 +1,15 @@
 // Assembles a server from settings: sandbox or live API, request layer, confirmation gate.
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { allTools, instructions } from '../tools/index.js';
-import { type Config, usesSandbox } from './config.js';
+import { AuditLog } from './audit.js';
+import { ConfigError, type Config, usesSandbox } from './config.js';
 import { ConfirmGate } from './confirm.js';
 import { CoupontoolsClient, type ClientOptions } from './http.js';
 import { redactor, stderrLogger, type Logger } from './log.js';
 import { packageInfo } from './package-info.js';
 import type { Sandbox } from './sandbox/index.js';
-import { createServer } from './server.js';
+import { IdempotencyStore } from './idempotency.js';
+import { createServer, selectTools } from './server.js';
 
 export interface AppOverrides {
   /** Clock for confirmation tokens (tests). */
@@ -25,6 +27,17 @@ export interface App {
 }
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const known = allTools.map((t) => t.name);
+  const unknown = (config.tools ?? []).filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    throw new ConfigError(`COUPONTOOLS_TOOLS (--tools) names unknown tool(s) ${unknown.join(', ')}; valid names: ${known.join(', ')}`);
+  }
+  const allow = config.tools ? new Set(config.tools) : undefined;
+  if (selectTools(allTools, config.readOnly, allow).length === 0) {
+    throw new ConfigError('COUPONTOOLS_TOOLS (--tools) with COUPONTOOLS_READ_ONLY (--read-only) leaves no tool: read-only keeps only list_loyalty_cards, list_users and get_user');
+  }
+  // Opened before anything else starts, so a bad path stops start-up.
+  const audit = config.auditLog ? AuditLog.open(config.auditLog) : undefined;
   const redact = redactor([config.apiSecret]);
   const log = overrides.log ?? stderrLogger(redact);
   const sandboxed = usesSandbox(config);
@@ -53,6 +66,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     log,
     redact,
     sandbox: sandboxed,
+    readOnly: config.readOnly,
+    allow,
+    dryRun: config.dryRun,
+    audit,
+    idempotency: new IdempotencyStore(overrides.now),
   });
   return {
     server,
@@ -62,6 +80,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await server.close().catch(() => undefined);
       await client.close().catch(() => undefined);
       await sandbox?.close();
+      audit?.close();
     },
   };
 }

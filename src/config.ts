@@ -12,6 +12,10 @@ export interface Config {
   confirm: ConfirmMode;
   sandbox: boolean;
   sandboxState: string | undefined;
+  readOnly: boolean;
+  tools: string[] | undefined;
+  dryRun: boolean;
+  auditLog: string | undefined;
 }
 
 export const DEFAULT_BASE_URL = 'https://api.coupontools.com/v4';
@@ -25,6 +29,7 @@ type Kind =
   | { type: 'url' }
   | { type: 'int'; min: number; max: number }
   | { type: 'bool' }
+  | { type: 'list' }
   | { type: 'enum'; values: readonly string[] };
 
 interface Setting {
@@ -46,6 +51,10 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'maxInFlight', env: 'COUPONTOOLS_MAX_IN_FLIGHT', flag: '--max-in-flight', kind: { type: 'int', min: 1, max: 64 }, help: 'Most API requests in flight at once; more wait their turn.', defaultText: '4' },
   { key: 'maxRetries', env: 'COUPONTOOLS_MAX_RETRIES', flag: '--max-retries', kind: { type: 'int', min: 0, max: 10 }, help: 'Retries of a read (or of a write that provably never arrived) after a transient failure.', defaultText: '2' },
   { key: 'confirm', env: 'COUPONTOOLS_CONFIRM', flag: '--confirm', kind: { type: 'enum', values: ['auto', 'elicit', 'off'] }, help: 'Human confirmation of delete_user, void_user and broadcast pushes: auto | elicit | off.', defaultText: 'auto' },
+  { key: 'readOnly', env: 'COUPONTOOLS_READ_ONLY', flag: '--read-only', kind: { type: 'bool' }, help: 'Register only list_loyalty_cards, list_users and get_user; beats --tools.', defaultText: 'off' },
+  { key: 'tools', env: 'COUPONTOOLS_TOOLS', flag: '--tools', kind: { type: 'list' }, help: 'Comma-separated allowlist of tool names; only these are registered.', defaultText: '(all)' },
+  { key: 'dryRun', env: 'COUPONTOOLS_DRY_RUN', flag: '--dry-run', kind: { type: 'bool' }, help: 'Reads run; writes send nothing and return the request they would send.', defaultText: 'off' },
+  { key: 'auditLog', env: 'COUPONTOOLS_AUDIT_LOG', flag: '--audit-log', kind: { type: 'string' }, help: 'Append one JSON line per write attempt to this file (ids, field names, outcome; no personal values).', defaultText: '(none)' },
   { key: 'sandbox', env: 'COUPONTOOLS_SANDBOX', flag: '--sandbox', kind: { type: 'bool' }, help: 'Use the embedded sandbox even when credentials are set.', defaultText: 'off (on without credentials)' },
   { key: 'sandboxState', env: 'COUPONTOOLS_SANDBOX_STATE', flag: '--sandbox-state', kind: { type: 'string' }, help: 'JSON file the sandbox loads its data from and saves it to.', defaultText: '(in memory)' },
 ];
@@ -61,6 +70,10 @@ const DEFAULTS: Config = {
   confirm: 'auto',
   sandbox: false,
   sandboxState: undefined,
+  readOnly: false,
+  tools: undefined,
+  dryRun: false,
+  auditLog: undefined,
 };
 
 export type CliAction = { action: 'help' } | { action: 'version' } | { action: 'run'; config: Config };
@@ -100,6 +113,14 @@ function parseValue(setting: Setting, raw: string): Config[keyof Config] {
       if (['1', 'true', 'yes', 'on'].includes(v)) return true;
       if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
       throw new ConfigError(`${label(setting)} must be 1/true/yes or 0/false/no, got ${shown}`);
+    }
+    case 'list': {
+      const names = raw
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => n !== '');
+      if (names.length === 0) throw new ConfigError(`${label(setting)} must name at least one tool`);
+      return names;
     }
     case 'enum': {
       const v = raw.trim().toLowerCase();
@@ -153,7 +174,8 @@ export function usesSandbox(config: Config): boolean {
 
 export function helpText(name: string, version: string): string {
   const rows = SETTINGS.map((s) => {
-    const arg = s.kind.type === 'bool' ? s.flag : `${s.flag} <${s.kind.type === 'enum' ? s.kind.values.join('|') : s.kind.type === 'int' ? 'n' : 'value'}>`;
+    const placeholder = s.kind.type === 'enum' ? s.kind.values.join('|') : s.kind.type === 'int' ? 'n' : s.kind.type === 'list' ? 'a,b' : 'value';
+    const arg = s.kind.type === 'bool' ? s.flag : `${s.flag} <${placeholder}>`;
     return `  ${arg.padEnd(34)} ${s.env}\n  ${''.padEnd(34)} ${s.help} Default: ${s.defaultText}.`;
   });
   return [

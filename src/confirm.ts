@@ -22,7 +22,11 @@ export interface ConfirmationPreview {
   expires_at: string;
 }
 
-export type GateDecision = { kind: 'proceed' } | { kind: 'preview'; preview: ConfirmationPreview } | { kind: 'refuse'; message: string };
+/** `declined`: a human said no (or nothing); otherwise the call was refused by a rule. */
+export type GateDecision =
+  | { kind: 'proceed' }
+  | { kind: 'preview'; preview: ConfirmationPreview }
+  | { kind: 'refuse'; message: string; declined: boolean };
 
 /** Tokens live this long; the design's contract. */
 export const CONFIRM_TOKEN_TTL_MS = 5 * 60 * 1000;
@@ -36,7 +40,7 @@ interface PendingToken {
 }
 
 /** JSON with sorted keys, so the same arguments always give the same key. */
-function canonical(value: unknown): string {
+export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
@@ -67,11 +71,12 @@ export class ConfirmGate {
       const answer = await req.elicit(`${effect}\n\nAllow this?`);
       if (answer === 'accept') return { kind: 'proceed' };
       const why = answer === 'timeout' ? 'did not answer in time' : answer === 'cancel' ? 'cancelled the request' : 'declined';
-      return { kind: 'refuse', message: `The user ${why}; nothing was done. Do not retry unless the user asks again.` };
+      return { kind: 'refuse', declined: true, message: `The user ${why}; nothing was done. Do not retry unless the user asks again.` };
     }
     if (this.mode === 'elicit') {
       return {
         kind: 'refuse',
+        declined: false,
         message: `${req.tool} needs a human's confirmation and this client cannot ask for one (no elicitation support); nothing was done. The operator can set COUPONTOOLS_CONFIRM=auto to confirm with a token instead.`,
       };
     }
@@ -93,14 +98,14 @@ export class ConfirmGate {
   private redeem(req: GateRequest, token: string): GateDecision {
     const pending = this.tokens.get(token);
     if (!pending) {
-      return { kind: 'refuse', message: 'confirm_token is unknown or was already used; nothing was done. Call again without confirm_token for a new preview.' };
+      return { kind: 'refuse', declined: false, message: 'confirm_token is unknown or was already used; nothing was done. Call again without confirm_token for a new preview.' };
     }
     if (pending.expiresAt <= this.now()) {
       this.tokens.delete(token);
-      return { kind: 'refuse', message: 'confirm_token has expired (tokens last 5 minutes); nothing was done. Call again without confirm_token for a new preview.' };
+      return { kind: 'refuse', declined: false, message: 'confirm_token has expired (tokens last 5 minutes); nothing was done. Call again without confirm_token for a new preview.' };
     }
     if (pending.tool !== req.tool || pending.argsKey !== canonical(req.args)) {
-      return { kind: 'refuse', message: 'confirm_token was issued for other arguments; nothing was done. Use exactly the arguments of the preview, or ask for a new one.' };
+      return { kind: 'refuse', declined: false, message: 'confirm_token was issued for other arguments; nothing was done. Use exactly the arguments of the preview, or ask for a new one.' };
     }
     this.tokens.delete(token);
     return { kind: 'proceed' };

@@ -30,14 +30,17 @@ async function main(): Promise<void> {
   try {
     app = await createApp(config);
   } catch (err) {
-    // A demo file that cannot be read must stop start-up, never be silently replaced.
-    if (err instanceof Error && err.name === 'SandboxStateError') {
+    // A bad tool name, an audit log that cannot be opened, or a demo file that cannot be read
+    // stop start-up; nothing is silently dropped or replaced.
+    if (err instanceof Error && ['ConfigError', 'AuditLogError', 'SandboxStateError'].includes(err.name)) {
       process.stderr.write(`${packageInfo.name}: ${err.message}\n`);
       process.exit(2);
     }
     throw err;
   }
   const { log } = app;
+  if (config.dryRun) log.info('DRY RUN: writes send nothing and return the request they would send.');
+  if (config.readOnly) log.info('READ-ONLY: only list_loyalty_cards, list_users and get_user are offered.');
   if (config.confirm === 'off') log.warn('COUPONTOOLS_CONFIRM=off: delete_user, void_user and broadcast pushes run without asking a human.');
   log.info(
     usesSandbox(config)

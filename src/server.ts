@@ -2,14 +2,18 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { auditFields, type AuditLog, type AuditOutcome, type AuditRecord } from './audit.js';
 import type { ConfirmGate, ElicitAnswer } from './confirm.js';
 import { CoupontoolsError } from './errors.js';
+import { IdempotencyStore } from './idempotency.js';
 import type { ApiRequest, ApiResponse } from './http.js';
 import type { Logger } from './log.js';
 import type { ToolApi, ToolDefinition } from './tool.js';
 
 export interface RequestLayer {
   request(req: ApiRequest, signal?: AbortSignal): Promise<ApiResponse>;
+  /** The full URL a request goes to (never holds credentials). */
+  url(req: ApiRequest): string;
 }
 
 export interface ServerOptions {
@@ -23,12 +27,26 @@ export interface ServerOptions {
   redact: (text: string) => string;
   /** Results are labelled as simulated when true. */
   sandbox: boolean;
+  /** Register only tools whose access is 'read', whatever `allow` says. */
+  readOnly?: boolean;
+  /** Register only these tools (names already checked against the list). */
+  allow?: ReadonlySet<string> | undefined;
+  /** Writes send nothing and return the request they would have sent. */
+  dryRun?: boolean;
+  audit?: AuditLog | undefined;
+  idempotency?: IdempotencyStore;
 }
 
 /** How long a human has to answer a confirmation prompt. */
 export const ELICIT_TIMEOUT_MS = 10 * 60 * 1000;
 
-const confirmTokenInput = z.string().max(64).optional().describe("From the preview, once the user said yes");
+const confirmTokenInput = z.string().max(64).optional().describe('From the preview, once the user said yes');
+const idempotencyKeyInput = z
+  .string()
+  .min(1)
+  .max(128)
+  .optional()
+  .describe('Receipt or order number; a repeat is not sent');
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
@@ -67,8 +85,25 @@ export function errorText(err: unknown, tool: ToolDefinition): string {
   return `${lead} — ${describeFailure(err)}.${hint ? ` ${hint}` : ''}`;
 }
 
+/** Thrown by the dry-run request layer at the first write; carries what would have been sent. */
+class DryRunStop {
+  constructor(readonly request: ApiRequest) {}
+}
+
+interface Outcome {
+  result: CallToolResult;
+  outcome: AuditOutcome;
+}
+
+/** Which tools a server offers: read-only removes every write, even an allow-listed one. */
+export function selectTools(tools: readonly ToolDefinition[], readOnly: boolean, allow: ReadonlySet<string> | undefined): ToolDefinition[] {
+  return tools.filter((t) => (!readOnly || t.access === 'read') && (!allow || allow.has(t.name)));
+}
+
 export function createServer(options: ServerOptions): McpServer {
   const { gate, redact } = options;
+  const dryRun = options.dryRun === true;
+  const idempotency = options.idempotency ?? new IdempotencyStore();
   const server = new McpServer(
     { name: options.name, version: options.version },
     { instructions: options.instructions, capabilities: { tools: {} } },
@@ -80,13 +115,54 @@ export function createServer(options: ServerOptions): McpServer {
     const labelled = options.sandbox ? { ...structured, sandbox: true } : structured;
     return { structuredContent: labelled, content: text(JSON.stringify(labelled)) };
   };
+  /** A remembered result, said to be one. */
+  const replayOf = (first: CallToolResult): CallToolResult => {
+    if (first.isError) {
+      return failure(`Replay: this idempotency_key was already used with these arguments, and nothing was sent now. The first call's answer was: ${first.content.map((c) => (c.type === 'text' ? c.text : '')).join(' ')}`);
+    }
+    return success({ ...(first.structuredContent ?? {}), replayed: true });
+  };
 
-  for (const tool of options.tools) {
-    const gated = tool.access === 'destructive' && gate.mode !== 'off';
+  for (const tool of selectTools(options.tools, options.readOnly === true, options.allow)) {
+    const writes = tool.access !== 'read';
+    const gated = tool.access === 'destructive' && gate.mode !== 'off' && !dryRun;
     const tokens = gated && gate.usesTokens;
-    const inputSchema = tokens ? tool.input.extend({ confirm_token: confirmTokenInput }) : tool.input;
-    // A preview (status, confirm_token, effect, expires_at) has none of the tool's own fields.
-    const outputSchema = tokens ? tool.output.partial() : tool.output;
+    let inputSchema = tool.input;
+    if (tokens) inputSchema = inputSchema.extend({ confirm_token: confirmTokenInput });
+    if (tool.idempotencyKey) inputSchema = inputSchema.extend({ idempotency_key: idempotencyKeyInput });
+    // A preview or a dry run has none of the tool's own fields.
+    const outputSchema = tokens || (dryRun && writes) ? tool.output.partial() : tool.output;
+
+    /** Confirmation, then the handler; every way out names its audit outcome. */
+    const run = async (args: Record<string, unknown>, token: unknown, api: ToolApi, signal: AbortSignal): Promise<Outcome> => {
+      try {
+        if (gated && (tool.accessFor?.(args) ?? tool.access) === 'destructive') {
+          const canElicit = Boolean(server.server.getClientCapabilities()?.elicitation?.form);
+          const decision = await gate.check({
+            tool: tool.name,
+            args,
+            token: typeof token === 'string' ? token : undefined,
+            describe: () => (tool.describeEffect ? tool.describeEffect(args, api) : Promise.resolve(`${tool.title} with ${JSON.stringify(args)}.`)),
+            elicit: canElicit ? (message) => ask(server, message, signal) : undefined,
+          });
+          if (decision.kind === 'refuse') return { result: failure(decision.message), outcome: decision.declined ? 'declined' : 'error' };
+          if (decision.kind === 'preview') {
+            const next = `Nothing was done yet. Show the user the effect; only if they agree, call ${tool.name} again with the same arguments plus confirm_token.`;
+            return { result: success({ ...decision.preview, next }), outcome: 'confirmation_required' };
+          }
+        }
+        return { result: success(await tool.handler(args, api)), outcome: 'ok' };
+      } catch (err) {
+        if (err instanceof DryRunStop) {
+          const url = new URL(options.api.url(err.request));
+          const request = { method: err.request.method, path: url.pathname, query: Object.fromEntries(url.searchParams), body: err.request.body ?? null };
+          return { result: success({ status: 'dry_run', request }), outcome: 'dry_run' };
+        }
+        if (!(err instanceof CoupontoolsError)) options.log.error(`${tool.name} failed unexpectedly`, err);
+        const outcome: AuditOutcome = err instanceof CoupontoolsError && err.outcome === 'unknown' ? 'unknown' : 'error';
+        return { result: failure(errorText(err, tool)), outcome };
+      }
+    };
 
     server.registerTool(
       tool.name,
@@ -103,31 +179,43 @@ export function createServer(options: ServerOptions): McpServer {
         },
       },
       async (rawArgs: Record<string, unknown>, extra): Promise<CallToolResult> => {
-        const { confirm_token: token, ...args } = rawArgs;
-        const api: ToolApi = { request: (req) => options.api.request(req, extra.signal) };
-        try {
-          if (gated && (tool.accessFor?.(args) ?? tool.access) === 'destructive') {
-            const canElicit = Boolean(server.server.getClientCapabilities()?.elicitation?.form);
-            const decision = await gate.check({
-              tool: tool.name,
-              args,
-              token: typeof token === 'string' ? token : undefined,
-              describe: () => (tool.describeEffect ? tool.describeEffect(args, api) : Promise.resolve(`${tool.title} with ${JSON.stringify(args)}.`)),
-              elicit: canElicit ? (message) => ask(server, message, extra.signal) : undefined,
-            });
-            if (decision.kind === 'refuse') return failure(decision.message);
-            if (decision.kind === 'preview') {
-              return success({
-                ...decision.preview,
-                next: `Nothing was done yet. Show the user the effect; only if they agree, call ${tool.name} again with the same arguments plus confirm_token.`,
-              });
+        const started = performance.now();
+        const { confirm_token: token, idempotency_key: key, ...args } = rawArgs;
+        let status: number | undefined;
+        const api: ToolApi = {
+          request: async (req) => {
+            const isWrite = req.method !== 'GET';
+            if (dryRun && isWrite) throw new DryRunStop(req);
+            try {
+              const res = await options.api.request(req, extra.signal);
+              if (isWrite) status = res.status;
+              return res;
+            } catch (err) {
+              if (isWrite && err instanceof CoupontoolsError) status = err.status;
+              throw err;
             }
+          },
+        };
+        const finish = ({ result, outcome }: Outcome): CallToolResult => {
+          if (writes && options.audit) {
+            const record: AuditRecord = { time: new Date().toISOString(), tool: tool.name, ...auditFields(args), outcome, duration_ms: Math.round(performance.now() - started) };
+            if (status !== undefined && outcome !== 'replayed') record.status = status;
+            options.audit.write(record);
           }
-          return success(await tool.handler(args, api));
-        } catch (err) {
-          if (!(err instanceof CoupontoolsError)) options.log.error(`${tool.name} failed unexpectedly`, err);
-          return failure(errorText(err, tool));
+          return result;
+        };
+
+        if (typeof key !== 'string' || dryRun) return finish(await run(args, token, api, extra.signal));
+        const claim = idempotency.claim(tool.name, key, args);
+        if (claim.kind === 'conflict') {
+          const message = `idempotency_key ${JSON.stringify(key)} was already used with other arguments; nothing was sent. Use a new key for a different purchase.`;
+          return finish({ result: failure(message), outcome: 'error' });
         }
+        if (claim.kind === 'replay') return finish({ result: replayOf(await claim.result), outcome: 'replayed' });
+        const first = await run(args, token, api, extra.signal);
+        // Remember what was (or may have been) applied; a definite failure frees the key for a retry.
+        claim.settle(first.result, first.outcome === 'ok' || first.outcome === 'unknown');
+        return finish(first);
       },
     );
   }

@@ -19,6 +19,8 @@ export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject, Output 
   /** Narrows `access` for particular arguments (a push to named recipients is a plain write). */
   accessFor?: (args: z.output<Input>) => Access;
   idempotent: boolean;
+  /** Takes an optional idempotency_key: a repeat with the same key is answered from memory, not sent. */
+  idempotencyKey?: boolean;
   /** For gated calls: one sentence naming the target and what is lost, looked up through the API. */
   describeEffect?: (args: z.output<Input>, api: ToolApi) => Promise<string>;
   /** For writes: how the model can check whether an unknown-outcome call took effect. */

@@ -1,4 +1,7 @@
 // Test harness: the real server, wired to the loopback sandbox over HTTP, driven by the SDK Client in memory.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ElicitRequestSchema, type CallToolResult, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
@@ -21,6 +24,8 @@ export interface HarnessOptions {
 }
 
 export interface Harness {
+  /** Every harness writes an audit log; close() checks it holds no personal value and no secret. */
+  auditPath: string;
   client: Client;
   sandbox: Sandbox;
   app: App;
@@ -33,9 +38,28 @@ export function textOf(result: CallToolResult): string {
   return result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 }
 
+/** Argument keys whose values are ids or controls, not personal data. */
+const NOT_PERSONAL = new Set(['loyalty_card_id', 'user_id', 'reward_ids', 'recipient_user_ids', 'amount', 'page', 'limit', 'include_voided', 'confirm_token', 'idempotency_key']);
+
+/** The personal values in a call's arguments (names, emails, phones, addresses, custom values, push text). */
+function personalValues(args: Record<string, unknown>, out: Set<string>): void {
+  for (const [key, value] of Object.entries(args)) {
+    if (NOT_PERSONAL.has(key)) continue;
+    if (typeof value === 'string') {
+      if (value.trim().length >= 3) out.add(value.trim());
+    } else if (Array.isArray(value)) {
+      for (const v of value) if (v && typeof v === 'object') personalValues(v as Record<string, unknown>, out);
+    } else if (value && typeof value === 'object') {
+      personalValues(value as Record<string, unknown>, out);
+    }
+  }
+}
+
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   let sandbox: Sandbox | undefined;
   let config: Config;
+  const auditPath = options.env?.COUPONTOOLS_AUDIT_LOG ?? join(mkdtempSync(join(tmpdir(), 'ct-audit-')), 'audit.jsonl');
+  options = { ...options, env: { COUPONTOOLS_AUDIT_LOG: auditPath, ...options.env } };
   if (options.sandboxMode) {
     const action = parseConfig([], { ...options.env });
     if (action.action !== 'run') throw new Error('unexpected');
@@ -71,12 +95,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await Promise.all([client.connect(clientSide), app.server.connect(serverSide)]);
   const outputs: string[] = [];
+  const personal = new Set<string>();
+  for (const holder of activeSandbox.state.holders) {
+    for (const field of ['first_name', 'last_name', 'email', 'phone', 'address'] as const) if (holder[field].length >= 3) personal.add(holder[field]);
+  }
   return {
+    auditPath,
     client,
     sandbox: activeSandbox,
     app,
     stderr,
     async call(name, args = {}) {
+      personalValues(args, personal);
       const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
       outputs.push(JSON.stringify(result));
       return result;
@@ -87,6 +117,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       if (sandbox) await sandbox.close();
       // The secret must never reach a result or a log line.
       for (const line of [...outputs, ...stderr]) expect(line).not.toContain(TEST_SECRET);
+      const audit = existsSync(auditPath) ? readFileSync(auditPath, 'utf8') : '';
+      expect(audit).not.toContain(TEST_SECRET);
+      for (const value of personal) expect(audit, 'a personal value reached the audit log').not.toContain(JSON.stringify(value).slice(1, -1));
     },
   };
 }

@@ -1,5 +1,8 @@
 // End to end: the built binary over stdio, as Claude Desktop runs it; then garbage on stdin.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -158,5 +161,55 @@ describe('over stdio', () => {
     expect(JSON.stringify(messages.find((m) => m.id === 4)?.result)).toContain('jane@example.com');
     expect(err).not.toContain(TEST_SECRET);
     expect(out).not.toContain(TEST_SECRET);
+  });
+});
+
+describe('safety controls over stdio', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ apiKey: TEST_KEY, apiSecret: TEST_SECRET });
+  });
+  afterAll(() => sandbox.close());
+
+  async function connect(args: string[]): Promise<Client> {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, ...args],
+      env: cleanEnv({ COUPONTOOLS_API_KEY: TEST_KEY, COUPONTOOLS_API_SECRET: TEST_SECRET, COUPONTOOLS_BASE_URL: sandbox.url }),
+      stderr: 'ignore',
+    });
+    const client = new Client({ name: 'e2e-safety', version: '1.0.0' });
+    await client.connect(transport);
+    return client;
+  }
+
+  it('--read-only offers the three read tools', async () => {
+    const client = await connect(['--read-only']);
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['get_user', 'list_loyalty_cards', 'list_users']);
+    await client.close();
+  });
+
+  it('--tools, --dry-run and --audit-log together', async () => {
+    const audit = join(mkdtempSync(join(tmpdir(), 'ct-e2e-')), 'audit.jsonl');
+    const client = await connect(['--tools', 'list_users,add_stamps', '--dry-run', '--audit-log', audit]);
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['add_stamps', 'list_users']);
+    sandbox.clearRequests();
+    const result = (await client.callTool({ name: 'add_stamps', arguments: { loyalty_card_id: 1001, user_id: 5001, amount: 4 } })) as CallToolResult;
+    expect(result.structuredContent).toMatchObject({ status: 'dry_run', request: { method: 'POST', body: { amount: 4 } } });
+    expect(sandbox.requests).toHaveLength(0);
+    await client.close();
+    const lines = readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([expect.objectContaining({ tool: 'add_stamps', outcome: 'dry_run', amount: 4, user_id: '5001' })]);
+  });
+
+  it('an idempotency_key makes a repeated add_stamps a replay', async () => {
+    const client = await connect([]);
+    sandbox.clearRequests();
+    const args = { loyalty_card_id: 1001, user_id: 5001, amount: 1, idempotency_key: 'pos-receipt-77' };
+    await client.callTool({ name: 'add_stamps', arguments: args });
+    const again = (await client.callTool({ name: 'add_stamps', arguments: args })) as CallToolResult;
+    expect(again.structuredContent).toMatchObject({ replayed: true, added: 1 });
+    expect(sandbox.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+    await client.close();
   });
 });

@@ -98,5 +98,7 @@ describe('tools/list', () => {
     const perTool = tools.map((t) => `${t.name}=${Buffer.byteLength(JSON.stringify(t))}`).join(' ');
     process.stderr.write(`tools/list: ${bytes} bytes for ${tools.length} tools (${Math.round(bytes / tools.length)} per tool)\n  ${perTool}\n`);
     expect(bytes).toBeLessThanOrEqual(MAX_TOOLS_LIST_BYTES);
+    // The README quotes this figure; it must be the measured one.
+    expect(readFileSync(new URL('../README.md', import.meta.url), 'utf8')).toContain(`**${bytes.toLocaleString('en-US')} bytes**`);
   });
 });

@@ -12,7 +12,7 @@ export const addStamps = defineTool({
   name: 'add_stamps',
   title: 'Add stamps or points',
   description:
-    'Add stamps (points on a points card) to a holder, once per purchase. Returns the holder and rewards_available, so you see when a reward unlocks.',
+    'Add stamps (points on a points card) to a holder once per purchase; pass the receipt number as idempotency_key so a retry never stamps twice. Returns the holder and rewards_available.',
   input: z.strictObject({
     loyalty_card_id: loyaltyCardId,
     user_id: userId,
@@ -21,6 +21,7 @@ export const addStamps = defineTool({
   output: z.looseObject({ added: z.number(), user: userOutput, rewards_available: z.array(z.unknown()).optional() }),
   access: 'write',
   idempotent: false,
+  idempotencyKey: true,
   verifyHint: "read the holder's balance with get_user and compare it with the balance before",
   async handler(args, api) {
     // Exactly {amount}: any other key on this URL would turn the call into a profile update.

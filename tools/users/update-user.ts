@@ -8,7 +8,7 @@ import { loyaltyCardId, userFields, userId, userOutput } from '../schemas.js';
 export const updateUser = defineTool({
   name: 'update_user',
   title: 'Update card holder',
-  description: "Change a holder's profile fields; omitted fields stay as they are. Cannot change stamps: use add_stamps. Returns the updated holder.",
+  description: "Change a holder's profile fields; omitted ones stay as they are. For stamps use add_stamps. Returns the updated holder.",
   input: z
     .strictObject(
       { loyalty_card_id: loyaltyCardId, user_id: userId, ...userFields },
