@@ -85,9 +85,17 @@ export function fitList<T>(items: readonly T[]): { kept: T[]; truncated: boolean
   return { kept, truncated: false };
 }
 
+/** A single object a read must return; anything else is the API misbehaving, not an empty record. */
+export function requireObject(data: unknown, what: string): JsonObject {
+  if (!asObject(data)) {
+    throw new CoupontoolsError({ kind: 'invalid_response', outcome: 'not_applied', detail: `The API answered without ${what}.` });
+  }
+  return objectOf(data);
+}
+
 /** Names the holder and card of a gated call, so the human knows exactly what they approve. */
 export async function describeHolder(api: ToolApi, cardId: string, userId: string): Promise<string> {
-  const user = objectOf((await api.request({ method: 'GET', path: holderPath(cardId, userId) })).data);
+  const user = requireObject((await api.request({ method: 'GET', path: holderPath(cardId, userId) })).data, 'the holder');
   const name = [user.first_name, user.last_name].filter((p) => typeof p === 'string' && p !== '').join(' ') || '(no name)';
   const email = typeof user.email === 'string' && user.email ? ` <${user.email}>` : '';
   const balance = ['stamps', 'points'].filter((k) => user[k] !== undefined).map((k) => `${String(user[k])} ${k}`);

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../src/tool.js';
 import { holderPath } from '../paths.js';
-import { availableRewards, objectOf } from '../responses.js';
+import { availableRewards, requireObject } from '../responses.js';
 import { loyaltyCardId, userId, userOutput } from '../schemas.js';
 
 export const getUser = defineTool({
@@ -15,7 +15,7 @@ export const getUser = defineTool({
   access: 'read',
   idempotent: true,
   async handler(args, api) {
-    const user = objectOf((await api.request({ method: 'GET', path: holderPath(args.loyalty_card_id, args.user_id) })).data);
+    const user = requireObject((await api.request({ method: 'GET', path: holderPath(args.loyalty_card_id, args.user_id) })).data, 'the holder');
     const rewards = availableRewards(user);
     return { user, ...(rewards ? { rewards_available: rewards } : {}) };
   },
