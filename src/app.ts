@@ -9,7 +9,7 @@ import { redactor, stderrLogger, type Logger } from './log.js';
 import { packageInfo } from './package-info.js';
 import type { Sandbox } from './sandbox/index.js';
 import { IdempotencyStore } from './idempotency.js';
-import { createServer, selectTools } from './server.js';
+import { createServer, selectTools, WritesInFlight } from './server.js';
 
 export interface AppOverrides {
   /** Clock for confirmation tokens (tests). */
@@ -19,11 +19,15 @@ export interface AppOverrides {
   log?: Logger;
 }
 
+/** How long shutdown waits for writes in flight before recording them as unknown. */
+export const SHUTDOWN_GRACE_MS = 1000;
+
 export interface App {
   server: McpServer;
   sandbox: Sandbox | undefined;
   log: Logger;
-  close(): Promise<void>;
+  /** Waits up to graceMs for writes in flight (the rest are audited as unknown), then closes everything. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
@@ -56,6 +60,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     maxRetries: config.maxRetries,
     ...overrides.client,
   });
+  const writesInFlight = new WritesInFlight();
   const server = createServer({
     name: packageInfo.name,
     version: packageInfo.version,
@@ -71,12 +76,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     dryRun: config.dryRun,
     audit,
     idempotency: new IdempotencyStore(overrides.now),
+    writesInFlight,
   });
   return {
     server,
     sandbox,
     log,
-    async close() {
+    async close(graceMs = SHUTDOWN_GRACE_MS) {
+      const abandoned = await writesInFlight.drain(graceMs);
+      if (abandoned > 0) log.warn(`${abandoned} write(s) still in flight at shutdown: recorded as outcome unknown`);
       await server.close().catch(() => undefined);
       await client.close().catch(() => undefined);
       await sandbox?.close();

@@ -291,8 +291,9 @@ export class CoupontoolsClient {
     });
   }
 
+  /** Closes the pool; requests still in flight are cut off (the shutdown path has recorded them). */
   async close(): Promise<void> {
-    await this.agent.close();
+    await this.agent.destroy();
   }
 }
 

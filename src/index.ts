@@ -53,7 +53,8 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     log.info(`shutting down (${why})`);
-    const force = setTimeout(() => process.exit(0), 1500);
+    // Writes in flight get SHUTDOWN_GRACE_MS; the process is gone within 2 s whatever happens.
+    const force = setTimeout(() => process.exit(0), 1800);
     force.unref();
     void app.close().finally(() => process.exit(0));
   };

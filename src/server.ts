@@ -35,6 +35,43 @@ export interface ServerOptions {
   dryRun?: boolean;
   audit?: AuditLog | undefined;
   idempotency?: IdempotencyStore;
+  /** Shared with the shutdown path, which waits for these or records them as unknown. */
+  writesInFlight?: WritesInFlight;
+}
+
+/**
+ * Write calls that have started and not yet answered. On shutdown each one either finishes
+ * within the grace period or is written to the audit log as 'unknown'; never silently lost.
+ */
+export class WritesInFlight {
+  private readonly pending = new Set<{ settled: Promise<void>; abandon: () => void }>();
+
+  track(abandon: () => void): () => void {
+    let settle!: () => void;
+    const entry = { settled: new Promise<void>((r) => (settle = r)), abandon };
+    this.pending.add(entry);
+    return () => {
+      this.pending.delete(entry);
+      settle();
+    };
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** Waits up to graceMs for writes to finish; abandons the rest. Returns how many were abandoned. */
+  async drain(graceMs: number): Promise<number> {
+    if (this.pending.size === 0) return 0;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
+    await Promise.race([Promise.all([...this.pending].map((e) => e.settled)), grace]);
+    clearTimeout(timer);
+    const left = [...this.pending];
+    for (const entry of left) entry.abandon();
+    this.pending.clear();
+    return left.length;
+  }
 }
 
 /** How long a human has to answer a confirmation prompt. */
@@ -104,6 +141,7 @@ export function createServer(options: ServerOptions): McpServer {
   const { gate, redact } = options;
   const dryRun = options.dryRun === true;
   const idempotency = options.idempotency ?? new IdempotencyStore();
+  const writesInFlight = options.writesInFlight ?? new WritesInFlight();
   const server = new McpServer(
     { name: options.name, version: options.version },
     { instructions: options.instructions, capabilities: { tools: {} } },
@@ -196,12 +234,20 @@ export function createServer(options: ServerOptions): McpServer {
             }
           },
         };
+        let recorded = false;
+        const record = (outcome: AuditOutcome): void => {
+          if (!writes || recorded) return;
+          recorded = true;
+          if (!options.audit) return;
+          const line: AuditRecord = { time: new Date().toISOString(), tool: tool.name, ...auditFields(args), outcome, duration_ms: Math.round(performance.now() - started) };
+          if (status !== undefined && outcome !== 'replayed') line.status = status;
+          options.audit.write(line);
+        };
+        // Shutting down mid-call: whatever happens next, the log says the outcome is unknown.
+        const untrack = writes ? writesInFlight.track(() => record('unknown')) : () => undefined;
         const finish = ({ result, outcome }: Outcome): CallToolResult => {
-          if (writes && options.audit) {
-            const record: AuditRecord = { time: new Date().toISOString(), tool: tool.name, ...auditFields(args), outcome, duration_ms: Math.round(performance.now() - started) };
-            if (status !== undefined && outcome !== 'replayed') record.status = status;
-            options.audit.write(record);
-          }
+          record(outcome);
+          untrack();
           return result;
         };
 

@@ -1,0 +1,164 @@
+// Process hygiene and stdio robustness of the built binary: signals, EOF, writes in flight, hostile input.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
+import { TEST_KEY, TEST_SECRET } from './harness.js';
+
+const BIN = fileURLToPath(new URL('../dist/src/index.js', import.meta.url));
+/** The contract: the process is gone this soon after EOF or a signal. */
+const EXIT_DEADLINE_MS = 2000;
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await startSandbox({ apiKey: TEST_KEY, apiSecret: TEST_SECRET });
+});
+afterAll(() => sandbox.close());
+beforeEach(() => {
+  sandbox.clearFaults();
+  sandbox.clearRequests();
+});
+
+interface Server {
+  child: ChildProcessWithoutNullStreams;
+  out: () => string;
+  err: () => string;
+  send: (message: unknown) => void;
+  raw: (text: string) => void;
+  answer: (id: number) => Promise<Record<string, unknown>>;
+  exit: () => Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  audit: string;
+}
+
+async function startServer(): Promise<Server> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('COUPONTOOLS_')) env[k] = v;
+  const audit = join(mkdtempSync(join(tmpdir(), 'ct-proc-')), 'audit.jsonl');
+  const child = spawn(process.execPath, [BIN, '--audit-log', audit, '--timeout-ms', '20000'], {
+    env: { ...env, COUPONTOOLS_API_KEY: TEST_KEY, COUPONTOOLS_API_SECRET: TEST_SECRET, COUPONTOOLS_BASE_URL: sandbox.url },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, at: Date.now() })),
+  );
+  const server: Server = {
+    child,
+    out: () => out,
+    err: () => err,
+    audit,
+    send: (message) => child.stdin.write(`${JSON.stringify(message)}\n`),
+    raw: (text) => child.stdin.write(text),
+    async answer(id) {
+      for (let i = 0; i < 400; i++) {
+        const line = out.split('\n').find((l) => l.includes(`"id":${id},`) || l.endsWith(`"id":${id}}`));
+        if (line) return JSON.parse(line) as Record<string, unknown>;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`no answer to ${id}; stderr: ${err}`);
+    },
+    async exit() {
+      const from = Date.now();
+      const { code, signal, at } = await closed;
+      return { code, signal, ms: at - from };
+    },
+  };
+  server.send({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } });
+  await server.answer(0);
+  server.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  return server;
+}
+
+const stamp = (id: number, user = 5001) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'add_stamps', arguments: { loyalty_card_id: 1001, user_id: user, amount: 1 } } });
+const auditOf = (s: Server) =>
+  existsSync(s.audit)
+    ? readFileSync(s.audit, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+    : [];
+async function untilRequest(method: string): Promise<void> {
+  for (let i = 0; i < 300 && !sandbox.requests.some((r) => r.method === method); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(sandbox.requests.some((r) => r.method === method)).toBe(true);
+}
+function stdoutIsJsonRpc(s: Server): void {
+  for (const line of s.out().split('\n').filter((l) => l.trim() !== '')) expect((JSON.parse(line) as { jsonrpc: string }).jsonrpc).toBe('2.0');
+}
+
+describe('shutdown', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s: exit 0 in time; a hung write is recorded as unknown', async (signal) => {
+    const s = await startServer();
+    sandbox.inject({ method: 'POST', hang: true });
+    s.send(stamp(1));
+    await untilRequest('POST');
+    s.child.kill(signal);
+    const { code, ms } = await s.exit();
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(EXIT_DEADLINE_MS);
+    expect(auditOf(s)).toEqual([expect.objectContaining({ tool: 'add_stamps', outcome: 'unknown', user_id: '5001' })]);
+    expect(s.err()).toContain('recorded as outcome unknown');
+    stdoutIsJsonRpc(s);
+  });
+
+  it('a slow write in flight at SIGTERM is allowed to finish, and is recorded as ok', async () => {
+    const s = await startServer();
+    sandbox.inject({ method: 'POST', latencyMs: 300 });
+    const before = sandbox.ledger.length;
+    s.send(stamp(1));
+    await untilRequest('POST');
+    s.child.kill('SIGTERM');
+    const { code, ms } = await s.exit();
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(EXIT_DEADLINE_MS);
+    expect(sandbox.ledger.length).toBe(before + 1);
+    expect(auditOf(s)).toEqual([expect.objectContaining({ tool: 'add_stamps', outcome: 'ok', status: 200 })]);
+  });
+
+  it('stdin EOF mid-call: exit 0 in time, the write recorded', async () => {
+    const s = await startServer();
+    sandbox.inject({ method: 'POST', hang: true });
+    s.send(stamp(1));
+    await untilRequest('POST');
+    s.child.stdin.end();
+    const { code, ms } = await s.exit();
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(EXIT_DEADLINE_MS);
+    expect(auditOf(s).map((l) => l.outcome)).toEqual(['unknown']);
+  });
+});
+
+describe('hostile stdin', () => {
+  it('a 1 MB frame, a batch array, a notification with an id, a cancelled call: still answering, stdout only JSON-RPC', async () => {
+    const s = await startServer();
+    // 1 MB of arguments: refused by validation, not by a crash.
+    s.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'send_push_notification', arguments: { loyalty_card_id: 1001, message: 'x'.repeat(1024 * 1024) } } });
+    const big = (await s.answer(1)) as { result: { isError: boolean; content: Array<{ text: string }> } };
+    expect(big.result.isError).toBe(true);
+    expect(big.result.content[0]!.text).toContain('message');
+    // A JSON-RPC batch (not part of this protocol version) is ignored without harm.
+    s.raw(`${JSON.stringify([{ jsonrpc: '2.0', id: 2, method: 'tools/list' }, { jsonrpc: '2.0', id: 3, method: 'ping' }])}\n`);
+    // A notification method sent with an id.
+    s.send({ jsonrpc: '2.0', id: 4, method: 'notifications/initialized' });
+    // A call cancelled while the API hangs: no answer is owed, and the server goes on.
+    sandbox.inject({ method: 'GET', hang: true });
+    s.send({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'get_user', arguments: { loyalty_card_id: 1001, user_id: 5001 } } });
+    await untilRequest('GET');
+    s.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 5, reason: 'user pressed stop' } });
+    s.send({ jsonrpc: '2.0', id: 6, method: 'tools/call', params: { name: 'list_loyalty_cards', arguments: {} } });
+    const after = (await s.answer(6)) as { result: { structuredContent: { cards: unknown[] } } };
+    expect(after.result.structuredContent.cards.length).toBeGreaterThan(0);
+    s.send({ jsonrpc: '2.0', id: 7, method: 'ping' });
+    expect(await s.answer(7)).toMatchObject({ result: {} });
+    s.child.stdin.end();
+    expect((await s.exit()).code).toBe(0);
+    stdoutIsJsonRpc(s);
+    expect(s.out()).not.toContain('"id":5,');
+    expect(s.err()).not.toContain(TEST_SECRET);
+  });
+});
