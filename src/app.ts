@@ -5,7 +5,7 @@ import { AuditLog } from './audit.js';
 import { ConfigError, type Config, usesSandbox } from './config.js';
 import { ConfirmGate } from './confirm.js';
 import { CoupontoolsClient, type ClientOptions } from './http.js';
-import { redactor, stderrLogger, type Logger } from './log.js';
+import { alsoToClient, redactor, stderrLogger, type Logger } from './log.js';
 import { packageInfo } from './package-info.js';
 import type { Sandbox } from './sandbox/index.js';
 import { IdempotencyStore } from './idempotency.js';
@@ -16,7 +16,8 @@ export interface AppOverrides {
   now?: () => number;
   /** Request-layer knobs that are not user settings (tests shorten the backoff). */
   client?: Partial<Pick<ClientOptions, 'retryBaseMs' | 'maxRetryWaitMs' | 'random'>>;
-  log?: Logger;
+  /** Where stderr lines go (tests capture them); they are scrubbed of the secret either way. */
+  stderr?: (line: string) => void;
 }
 
 /** How long shutdown waits for writes in flight before recording them as unknown. */
@@ -43,7 +44,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // Opened before anything else starts, so a bad path stops start-up.
   const audit = config.auditLog ? AuditLog.open(config.auditLog) : undefined;
   const redact = redactor([config.apiSecret]);
-  const log = overrides.log ?? stderrLogger(redact);
+  // Bound once the server exists; until a client has initialized, lines go to stderr only.
+  const logTarget: { server?: McpServer } = {};
+  const log = alsoToClient(stderrLogger(redact, overrides.stderr), redact, (level, data) => {
+    const target = logTarget.server;
+    if (target?.isConnected() && target.server.getClientCapabilities() !== undefined) {
+      target.server.sendLoggingMessage({ level, logger: 'coupontools-mcp', data }).catch(() => undefined);
+    }
+  });
   const sandboxed = usesSandbox(config);
   // Loaded only when used: a live server never has the simulator in memory.
   const sandbox = sandboxed
@@ -78,6 +86,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     idempotency: new IdempotencyStore(overrides.now),
     writesInFlight,
   });
+  logTarget.server = server;
   return {
     server,
     sandbox,

@@ -144,7 +144,7 @@ export function createServer(options: ServerOptions): McpServer {
   const writesInFlight = options.writesInFlight ?? new WritesInFlight();
   const server = new McpServer(
     { name: options.name, version: options.version },
-    { instructions: options.instructions, capabilities: { tools: {} } },
+    { instructions: options.instructions, capabilities: { tools: {}, logging: {} } },
   );
 
   const text = (value: string): CallToolResult['content'] => [{ type: 'text', text: redact(value) }];

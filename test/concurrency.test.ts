@@ -1,13 +1,13 @@
 // Many calls at once are all answered correctly, the in-flight cap holds, and a tool bug never ends the session.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { LoggingMessageNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfirmGate } from '../src/confirm.js';
 import { createServer } from '../src/server.js';
 import { defineTool } from '../src/tool.js';
-import { startHarness, textOf, type Harness } from './harness.js';
+import { startHarness, textOf, TEST_SECRET, type Harness } from './harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -76,5 +76,23 @@ describe('a bug inside a tool', () => {
     const good = (await client.callTool({ name: 'buggy', arguments: { n: 2 } })) as CallToolResult;
     expect(good.structuredContent).toEqual({ n: 2 });
     await client.close();
+  });
+});
+
+describe('logging', () => {
+  it('log lines reach the client as MCP log messages, scrubbed of the secret, and stderr', async () => {
+    h = await startHarness();
+    const received: Array<{ level: string; data: unknown }> = [];
+    h.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      received.push({ level: n.params.level, data: n.params.data });
+    });
+    h.app.log.error('upstream said', new Error(`bad key ${TEST_SECRET}`));
+    h.app.log.warn('careful');
+    await h.client.ping();
+    expect(received).toEqual([
+      { level: 'error', data: 'upstream said: bad key [redacted]' },
+      { level: 'warning', data: 'careful' },
+    ]);
+    expect(h.stderr.some((l) => l.includes('error: upstream said: Error: bad key [redacted]'))).toBe(true);
   });
 });

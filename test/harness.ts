@@ -79,11 +79,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const app = await createApp(config, {
     ...(options.now ? { now: options.now } : {}),
     client: { retryBaseMs: 5, random: () => 0.5 },
-    log: {
-      info: (m) => stderr.push(m),
-      warn: (m) => stderr.push(m),
-      error: (m, err) => stderr.push(`${m} ${err instanceof Error ? err.stack : ''}`),
-    },
+    stderr: (line) => stderr.push(line),
   });
   const activeSandbox = sandbox ?? app.sandbox;
   if (!activeSandbox) throw new Error('no sandbox');
