@@ -241,7 +241,12 @@ export function createServer(options: ServerOptions): McpServer {
           if (!options.audit) return;
           const line: AuditRecord = { time: new Date().toISOString(), tool: tool.name, ...auditFields(args), outcome, duration_ms: Math.round(performance.now() - started) };
           if (status !== undefined && outcome !== 'replayed') line.status = status;
-          options.audit.write(line);
+          try {
+            options.audit.write(line);
+          } catch (err) {
+            // The call itself happened: its true result still goes back, and the gap is reported.
+            options.log.error(`audit log write failed for ${tool.name} (${outcome})`, err);
+          }
         };
         // Shutting down mid-call: whatever happens next, the log says the outcome is unknown.
         const untrack = writes ? writesInFlight.track(() => record('unknown')) : () => undefined;
