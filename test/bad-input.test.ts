@@ -43,6 +43,8 @@ const CASES: Array<[string, string, Record<string, unknown>, RegExp]> = [
   ['an invalid email', 'create_user', { loyalty_card_id: 1001, email: 'not-an-email' }, /email/],
   ['an over-long first name', 'create_user', { loyalty_card_id: 1001, first_name: long(256) }, /first_name/],
   ['an unknown tool argument', 'list_loyalty_cards', { limit: 5 }, /limit/],
+  ['a lone surrogate in a filter value', 'list_users', { loyalty_card_id: 1001, filter: { first_name: '\ud800' } }, /filter/],
+  ['amount and another unknown key on update_user', 'update_user', { loyalty_card_id: 1001, user_id: 5001, amount: 1, colour: 'red' }, /add stamps; unknown keys: colour/],
 ];
 
 describe('bad input', () => {

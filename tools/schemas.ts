@@ -26,6 +26,11 @@ export function wireId(id: string): number | string {
   return /^\d{1,15}$/.test(id) ? Number(id) : id;
 }
 
+/** Lone UTF-16 surrogates cannot be put in a URL (encodeURIComponent throws): refused as input. */
+export const wellFormedText = z.string().refine((s) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s), {
+  error: 'must be valid Unicode text (no lone surrogates)',
+});
+
 /** A bounded string; the bound is checked but, like the id rule, not spelled out in tools/list. */
 const text = (description: string, max = 255) =>
   z

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineTool } from '../../src/tool.js';
 import { holdersPath } from '../paths.js';
 import { fitList, hasMore, listItems, summarizeUser, totalOf } from '../responses.js';
-import { idOutput, loyaltyCardId, USER_FIELD_NAMES } from '../schemas.js';
+import { idOutput, loyaltyCardId, USER_FIELD_NAMES, wellFormedText } from '../schemas.js';
 
 /** The API's page-size ceiling per design.md; the default keeps results small. */
 export const MAX_PAGE_SIZE = 200;
@@ -20,7 +20,7 @@ export const listUsers = defineTool({
     filter: z
       .record(z.string(), z.string())
       .describe('User field → value, e.g. {"email":"a@b.c"}')
-      .pipe(z.partialRecord(z.enum(USER_FIELD_NAMES), z.string().min(1).max(255)))
+      .pipe(z.partialRecord(z.enum(USER_FIELD_NAMES), wellFormedText.pipe(z.string().min(1).max(255))))
       .optional(),
     page: z.int().min(1).max(100_000).optional().describe('Page, from 1'),
     limit: z.int().min(1).max(MAX_PAGE_SIZE).optional().describe(`Page size, default ${DEFAULT_PAGE_SIZE}, max ${MAX_PAGE_SIZE}`),

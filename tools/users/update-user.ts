@@ -14,8 +14,11 @@ export const updateUser = defineTool({
       { loyalty_card_id: loyaltyCardId, user_id: userId, ...userFields },
       {
         // The API adds stamps when this URL gets `amount`; a profile edit must never do that.
-        error: (issue) =>
-          issue.code === 'unrecognized_keys' && issue.keys.includes('amount') ? 'amount is not allowed here: use add_stamps to add stamps' : undefined,
+        error: (issue) => {
+          if (issue.code !== 'unrecognized_keys' || !issue.keys.includes('amount')) return undefined;
+          const others = issue.keys.filter((k) => k !== 'amount');
+          return `amount is not allowed here: use add_stamps to add stamps${others.length ? `; unknown keys: ${others.join(', ')}` : ''}`;
+        },
       },
     )
     .refine(({ loyalty_card_id: _card, user_id: _user, ...fields }) => Object.values(fields).some((v) => v !== undefined), {
