@@ -20,6 +20,9 @@ export interface AppOverrides {
   stderr?: (line: string) => void;
 }
 
+/** Requests and stamp grants the embedded sandbox remembers (for nobody but tests; kept small). */
+const SANDBOX_HISTORY = 100;
+
 /** How long shutdown waits for writes in flight before recording them as unknown. */
 export const SHUTDOWN_GRACE_MS = 1000;
 
@@ -55,7 +58,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const sandboxed = usesSandbox(config);
   // Loaded only when used: a live server never has the simulator in memory.
   const sandbox = sandboxed
-    ? await (await import('./sandbox/index.js')).startSandbox(config.sandboxState ? { statePath: config.sandboxState } : {})
+    ? await (await import('./sandbox/index.js')).startSandbox({
+        historyLimit: SANDBOX_HISTORY,
+        ...(config.sandboxState ? { statePath: config.sandboxState } : {}),
+      })
     : undefined;
   const client = new CoupontoolsClient({
     baseUrl: sandbox ? sandbox.url : config.baseUrl,

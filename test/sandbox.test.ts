@@ -1008,6 +1008,20 @@ describe('request recording and in-flight counting', () => {
     expect(sandbox.requests.map((request) => request.path)).toEqual(['/v4/loyalty/loyalty-cards', '/v4/loyalty/loyalty-cards']);
   });
 
+  it('keeps at most historyLimit requests and ledger entries, the newest', async () => {
+    const small = await startSandbox({ historyLimit: 2 });
+    try {
+      const headers = { 'x-api-key': small.apiKey, 'x-api-secret': small.apiSecret, 'content-type': 'application/json' };
+      for (const amount of [1, 2, 3]) {
+        await fetch(`${small.url}/loyalty/loyalty-cards/1001/stats/5001`, { method: 'POST', headers, body: JSON.stringify({ amount }) });
+      }
+      expect(small.requests.map((r) => r.body)).toEqual(['{"amount":2}', '{"amount":3}']);
+      expect(small.ledger.map((e) => e.amount)).toEqual([2, 3]);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('tracks the in-flight high-water mark under concurrent slow requests', async () => {
     await waitFor(() => sandbox.inFlight === 0);
     sandbox.resetStats();

@@ -1,5 +1,6 @@
 // The sandbox HTTP server on loopback: auth, request recording, fault injection, in-flight counting.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -31,6 +32,11 @@ export interface SandboxOptions {
   statePath?: string;
   /** Clock for created_at and friends; default () => new Date(). */
   now?: () => Date;
+  /**
+   * Most recorded requests and ledger entries kept, the oldest dropped first. Unbounded by default
+   * (tests read them all); the server's sandbox mode keeps a few so a long session stays flat.
+   */
+  historyLimit?: number;
 }
 
 export interface RecordedRequest {
@@ -156,7 +162,10 @@ class LoopbackSandbox implements Sandbox {
     readonly apiSecret: string,
     private readonly statePath: string | undefined,
     private readonly now: () => Date,
+    private readonly historyLimit: number,
   ) {
+    // Every delayed request listens for shutdown on this one signal; many at once is normal here.
+    setMaxListeners(0, this.closing.signal);
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -170,6 +179,7 @@ class LoopbackSandbox implements Sandbox {
       },
       recordGrant: (cardId, userId, amount, at) => {
         this.ledger.push({ seq: ++grantSeq, loyalty_card_id: cardId, user_id: userId, amount, at });
+        this.trim(this.ledger);
       },
     };
   }
@@ -219,6 +229,10 @@ class LoopbackSandbox implements Sandbox {
     return this.closed;
   }
 
+  private trim(history: unknown[]): void {
+    if (history.length > this.historyLimit) history.splice(0, history.length - this.historyLimit);
+  }
+
   /** Resolves false if the sandbox closed while waiting. */
   private async pause(ms: number): Promise<boolean> {
     try {
@@ -240,6 +254,7 @@ class LoopbackSandbox implements Sandbox {
       body: '',
     };
     this.requests.push(record);
+    this.trim(this.requests);
     this.active += 1;
     this.peak = Math.max(this.peak, this.active);
     // 'close' fires once the response is finished or the connection is gone, whichever comes first.
@@ -324,6 +339,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     options.apiSecret ?? 'sandbox-secret',
     options.statePath,
     options.now ?? (() => new Date()),
+    options.historyLimit ?? Infinity,
   );
   await sandbox.listen(options.host ?? '127.0.0.1', options.port ?? 0);
   return sandbox;
