@@ -3,12 +3,11 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
+import { BIN, cleanEnv } from './binary.js';
 import { TEST_KEY, TEST_SECRET } from './harness.js';
 
-const BIN = fileURLToPath(new URL('../dist/src/index.js', import.meta.url));
 /** The contract: the process is gone this soon after EOF or a signal. */
 const EXIT_DEADLINE_MS = 2000;
 
@@ -34,11 +33,9 @@ interface Server {
 }
 
 async function startServer(): Promise<Server> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('COUPONTOOLS_')) env[k] = v;
   const audit = join(mkdtempSync(join(tmpdir(), 'ct-proc-')), 'audit.jsonl');
   const child = spawn(process.execPath, [BIN, '--audit-log', audit, '--timeout-ms', '20000'], {
-    env: { ...env, COUPONTOOLS_API_KEY: TEST_KEY, COUPONTOOLS_API_SECRET: TEST_SECRET, COUPONTOOLS_BASE_URL: sandbox.url },
+    env: cleanEnv({ COUPONTOOLS_API_KEY: TEST_KEY, COUPONTOOLS_API_SECRET: TEST_SECRET, COUPONTOOLS_BASE_URL: sandbox.url }),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,11 +1,10 @@
 // Operator safety controls: read-only, allowlist, dry run, audit log and idempotent stamping, all from the seam.
 import { readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { ConfigError, parseConfig, type Config } from '../src/config.js';
 import { IdempotencyStore, MAX_IDEMPOTENCY_KEYS } from '../src/idempotency.js';
+import { runBuilt } from './binary.js';
 import { startHarness, textOf, TEST_SECRET, type Harness } from './harness.js';
 
 let h: Harness | undefined;
@@ -148,12 +147,7 @@ describe('audit log', () => {
   });
 
   it('a path that cannot be opened stops start-up with a clear message and exit code 2', async () => {
-    const bin = fileURLToPath(new URL('../dist/src/index.js', import.meta.url));
-    const child = spawn(process.execPath, [bin, '--audit-log', '/nonexistent-dir/x/audit.jsonl'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdin.end();
-    const code = await new Promise((resolve) => child.on('close', resolve));
+    const { code, stderr } = await runBuilt('index.js', ['--audit-log', '/nonexistent-dir/x/audit.jsonl']);
     expect(code).toBe(2);
     expect(stderr).toMatch(/COUPONTOOLS_AUDIT_LOG \(--audit-log\): cannot open "\/nonexistent-dir\/x\/audit.jsonl" for appending \(ENOENT\)/);
   });

@@ -1,28 +1,10 @@
 // Sandbox mode as a user meets it: chosen without credentials or by --sandbox, labelled, persisted, and the demo.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runBuilt } from './binary.js';
 import { startHarness, textOf, type Harness } from './harness.js';
-
-const DIST = fileURLToPath(new URL('../dist/src/', import.meta.url));
-
-function runNode(script: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const clean: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('COUPONTOOLS_')) clean[k] = v;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(DIST, script), ...args], { env: { ...clean, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -58,7 +40,7 @@ describe('modes', () => {
   });
 
   it('the start-up banner says which mode runs and how to switch', async () => {
-    const r = await runNode('index.js', []);
+    const r = await runBuilt('index.js', []);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/SANDBOX mode .*Set COUPONTOOLS_API_KEY and COUPONTOOLS_API_SECRET/);
@@ -81,7 +63,7 @@ describe('persistence', () => {
   it('a corrupt state file stops start-up with a message naming it, and is left alone', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'ct-state-')), 'broken.json');
     writeFileSync(path, '{"version": 1, "cards": [');
-    const r = await runNode('index.js', ['--sandbox-state', path]);
+    const r = await runBuilt('index.js', ['--sandbox-state', path]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -92,7 +74,7 @@ describe('persistence', () => {
 
 describe('npm run demo', () => {
   it('prints a readable transcript of the whole flow', async () => {
-    const r = await runNode('demo.js', []);
+    const r = await runBuilt('demo.js', []);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout;
     expect(lines).toContain('SANDBOX');
