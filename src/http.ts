@@ -276,19 +276,18 @@ export class CoupontoolsClient {
   private transportError(err: unknown, timedOut: boolean, cancelled: boolean, sentOutcome: Outcome): CoupontoolsError {
     if (err instanceof CoupontoolsError) return err;
     const code = errorCode(err);
+    // A code proving the request never left beats our own timer, which may have fired meanwhile.
+    if (code !== undefined && NOT_SENT_CODES.has(code)) {
+      return new CoupontoolsError({ kind: 'network', outcome: 'not_applied', detail: `Could not connect to the API (${code}).` });
+    }
     if (timedOut) {
       return new CoupontoolsError({ kind: 'timeout', outcome: sentOutcome, detail: `No complete answer within ${this.options.timeoutMs} ms.` });
     }
     if (cancelled) {
       return new CoupontoolsError({ kind: 'aborted', outcome: sentOutcome, detail: 'The call was cancelled by the client.' });
     }
-    const notSent = code !== undefined && NOT_SENT_CODES.has(code);
     const reason = code ?? (err instanceof Error ? err.message : 'connection failed');
-    return new CoupontoolsError({
-      kind: 'network',
-      outcome: notSent ? 'not_applied' : sentOutcome,
-      detail: notSent ? `Could not connect to the API (${reason}).` : `The connection failed before a complete answer (${reason}).`,
-    });
+    return new CoupontoolsError({ kind: 'network', outcome: sentOutcome, detail: `The connection failed before a complete answer (${reason}).` });
   }
 
   /** Closes the pool; requests still in flight are cut off (the shutdown path has recorded them). */

@@ -21,7 +21,7 @@ export const SEED_ANCHOR = new Date(Date.UTC(2025, 5, 1, 9, 0, 0));
 const DAY_MS = 86_400_000;
 
 /** mulberry32: tiny, fast and good enough for demo data; Math.random cannot be seeded. */
-function createRandom(seed: number): () => number {
+export function createRandom(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
