@@ -41,7 +41,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     throw new ConfigError(`COUPONTOOLS_TOOLS (--tools) names unknown tool(s) ${unknown.join(', ')}; valid names: ${known.join(', ')}`);
   }
   const allow = config.tools ? new Set(config.tools) : undefined;
-  if (selectTools(allTools, config.readOnly, allow).length === 0) {
+  const offered = selectTools(allTools, config.readOnly, allow);
+  if (offered.length === 0) {
     throw new ConfigError('COUPONTOOLS_TOOLS (--tools) with COUPONTOOLS_READ_ONLY (--read-only) leaves no tool: read-only keeps only list_loyalty_cards, list_users and get_user');
   }
   // Opened before anything else starts, so a bad path stops start-up.
@@ -78,7 +79,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const server = createServer({
     name: packageInfo.name,
     version: packageInfo.version,
-    instructions: instructions(sandboxed),
+    instructions: instructions(sandboxed, offered),
     tools: allTools,
     api: client,
     gate: new ConfirmGate(config.confirm, overrides.now),

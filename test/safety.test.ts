@@ -32,6 +32,9 @@ describe('read-only', () => {
   it('registers only the three read tools', async () => {
     h = await startHarness({ env: { COUPONTOOLS_READ_ONLY: '1' } });
     expect(await names(h)).toEqual(READS);
+    // The instructions speak only of what is offered.
+    expect(h.client.getInstructions()).toContain('Read-only');
+    expect(h.client.getInstructions()).not.toMatch(/add_stamps|delete_user/);
     const result = await h.call('add_stamps', { loyalty_card_id: 1001, user_id: 5001, amount: 1 });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toContain('not found');

@@ -28,12 +28,19 @@ export const allTools: readonly ToolDefinition[] = [
   sendPushNotification,
 ];
 
-export function instructions(sandbox: boolean): string {
+/** What a model should know before its first call, for the tools this server actually offers. */
+export function instructions(sandbox: boolean, offered: readonly ToolDefinition[] = allTools): string {
+  const has = (name: string): boolean => offered.some((t) => t.name === name);
+  const writes = offered.some((t) => t.access !== 'read');
   return [
     'Runs a Coupontools loyalty program (cards, card holders, stamps, rewards, wallet pushes).',
-    'Usual flow: list_loyalty_cards for the card id → list_users with filter {"email": …} or {"phone": …} to find the holder → add_stamps once per purchase → get_user to see rewards_available → use_rewards with those reward ids when the reward is handed over.',
-    'Writes are not retried after an unclear failure: an "outcome unknown" result means check with get_user before trying again.',
-    'delete_user, void_user and a push to all holders need a human\'s yes: the client asks, or the tool returns confirmation_required with a confirm_token to send back after the user agrees.',
+    writes
+      ? 'Usual flow: list_loyalty_cards for the card id → list_users with filter {"email": …} or {"phone": …} to find the holder → add_stamps once per purchase → get_user to see rewards_available → use_rewards with those reward ids when the reward is handed over.'
+      : 'Read-only: look holders up with list_users (filter {"email": …} or {"phone": …}) and get_user; nothing can be changed through this server.',
+    ...(writes ? ['Writes are not retried after an unclear failure: an "outcome unknown" result means check with get_user before trying again.'] : []),
+    ...(has('delete_user') || has('void_user') || has('send_push_notification')
+      ? ["delete_user, void_user and a push to all holders need a human's yes: the client asks, or the tool returns confirmation_required with a confirm_token to send back after the user agrees."]
+      : []),
     ...(sandbox ? ['SANDBOX: simulated demo data, nothing reaches a real account; results carry "sandbox": true.'] : []),
   ].join('\n');
 }
