@@ -1,5 +1,5 @@
 // Running the built programs (dist/src/*.js) as a user or a client would: clean environment, captured output.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The built server entry point. */
@@ -31,4 +31,60 @@ export function runBuilt(script: string, args: string[], env: Record<string, str
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(input);
   });
+}
+
+/** A server process driven line by line, as a raw JSON-RPC peer (for input no SDK client would send). */
+export interface RawSession {
+  child: ChildProcessWithoutNullStreams;
+  out: () => string;
+  err: () => string;
+  send: (message: unknown) => void;
+  raw: (text: string) => void;
+  /** The response to request `id`, once it arrives. */
+  answer: (id: number) => Promise<Record<string, unknown>>;
+  /** How the process ended, and how long after this call. */
+  exit: () => Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  /** Every stdout line, parsed; throws on a line that is not JSON. */
+  messages: () => Array<{ jsonrpc: string; id?: number; result?: Record<string, unknown>; error?: { code: number } }>;
+}
+
+/** Starts the built server with `args` and `env`, and initializes a session over raw stdin. */
+export async function startRawSession(args: string[], env: Record<string, string>): Promise<RawSession> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, at: Date.now() })),
+  );
+  const session: RawSession = {
+    child,
+    out: () => out,
+    err: () => err,
+    send: (message) => child.stdin.write(`${JSON.stringify(message)}\n`),
+    raw: (text) => child.stdin.write(text),
+    async answer(id) {
+      for (let i = 0; i < 400; i++) {
+        const line = out.split('\n').find((l) => l.includes(`"id":${id},`) || l.endsWith(`"id":${id}}`));
+        if (line) return JSON.parse(line) as Record<string, unknown>;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`no answer to ${id}; stderr: ${err}`);
+    },
+    async exit() {
+      const from = Date.now();
+      const { code, signal, at } = await closed;
+      return { code, signal, ms: at - from };
+    },
+    messages: () =>
+      out
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as ReturnType<RawSession['messages']>[number]),
+  };
+  session.send({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } });
+  await session.answer(0);
+  session.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  return session;
 }

@@ -1,11 +1,10 @@
 // Process hygiene and stdio robustness of the built binary: signals, EOF, writes in flight, hostile input.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
-import { BIN, cleanEnv } from './binary.js';
+import { startRawSession, type RawSession } from './binary.js';
 import { TEST_KEY, TEST_SECRET } from './harness.js';
 
 /** The contract: the process is gone this soon after EOF or a signal. */
@@ -21,55 +20,18 @@ beforeEach(() => {
   sandbox.clearRequests();
 });
 
-interface Server {
-  child: ChildProcessWithoutNullStreams;
-  out: () => string;
-  err: () => string;
-  send: (message: unknown) => void;
-  raw: (text: string) => void;
-  answer: (id: number) => Promise<Record<string, unknown>>;
-  exit: () => Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+interface Server extends RawSession {
   audit: string;
 }
 
 async function startServer(): Promise<Server> {
   const audit = join(mkdtempSync(join(tmpdir(), 'ct-proc-')), 'audit.jsonl');
-  const child = spawn(process.execPath, [BIN, '--audit-log', audit, '--timeout-ms', '20000'], {
-    env: cleanEnv({ COUPONTOOLS_API_KEY: TEST_KEY, COUPONTOOLS_API_SECRET: TEST_SECRET, COUPONTOOLS_BASE_URL: sandbox.url }),
-    stdio: ['pipe', 'pipe', 'pipe'],
+  const session = await startRawSession(['--audit-log', audit, '--timeout-ms', '20000'], {
+    COUPONTOOLS_API_KEY: TEST_KEY,
+    COUPONTOOLS_API_SECRET: TEST_SECRET,
+    COUPONTOOLS_BASE_URL: sandbox.url,
   });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, at: Date.now() })),
-  );
-  const server: Server = {
-    child,
-    out: () => out,
-    err: () => err,
-    audit,
-    send: (message) => child.stdin.write(`${JSON.stringify(message)}\n`),
-    raw: (text) => child.stdin.write(text),
-    async answer(id) {
-      for (let i = 0; i < 400; i++) {
-        const line = out.split('\n').find((l) => l.includes(`"id":${id},`) || l.endsWith(`"id":${id}}`));
-        if (line) return JSON.parse(line) as Record<string, unknown>;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      throw new Error(`no answer to ${id}; stderr: ${err}`);
-    },
-    async exit() {
-      const from = Date.now();
-      const { code, signal, at } = await closed;
-      return { code, signal, ms: at - from };
-    },
-  };
-  server.send({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } });
-  await server.answer(0);
-  server.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-  return server;
+  return { ...session, audit };
 }
 
 const stamp = (id: number, user = 5001) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'add_stamps', arguments: { loyalty_card_id: 1001, user_id: user, amount: 1 } } });
@@ -85,7 +47,7 @@ async function untilRequest(method: string): Promise<void> {
   expect(sandbox.requests.some((r) => r.method === method)).toBe(true);
 }
 function stdoutIsJsonRpc(s: Server): void {
-  for (const line of s.out().split('\n').filter((l) => l.trim() !== '')) expect((JSON.parse(line) as { jsonrpc: string }).jsonrpc).toBe('2.0');
+  for (const message of s.messages()) expect(message.jsonrpc).toBe('2.0');
 }
 
 describe('shutdown', () => {

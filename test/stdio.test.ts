@@ -1,5 +1,4 @@
 // End to end: the built binary over stdio, as Claude Desktop runs it; then garbage on stdin.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { packageInfo } from '../src/package-info.js';
-import { BIN, cleanEnv, runBuilt } from './binary.js';
+import { BIN, cleanEnv, runBuilt, startRawSession } from './binary.js';
 import { TEST_KEY, TEST_SECRET } from './harness.js';
 
 const run = (args: string[], env: Record<string, string>) => runBuilt('index.js', args, env);
@@ -93,48 +92,25 @@ describe('over stdio', () => {
   });
 
   it('survives garbage and half frames on stdin; stdout carries only JSON-RPC', async () => {
-    const child = spawn(process.execPath, [BIN], {
-      env: cleanEnv({ COUPONTOOLS_API_KEY: TEST_KEY, COUPONTOOLS_API_SECRET: TEST_SECRET, COUPONTOOLS_BASE_URL: sandbox.url }),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const send = (s: string) => child.stdin.write(s);
-    const waitFor = async (id: number) => {
-      for (let i = 0; i < 200; i++) {
-        if (out.split('\n').some((l) => l.includes(`"id":${id}`))) return;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      throw new Error(`no answer to ${id}; stdout=${out} stderr=${err}`);
-    };
-    send(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } })}\n`);
-    await waitFor(1);
-    send(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
-    send('this is not json\n');
-    send('{"jsonrpc":"2.0","id":77,"method":"tools/li'); // half a frame…
-    send('\n'); // …cut off by a newline
-    send('{"unbalanced": [1, 2\n');
-    send('\n\n');
-    send(`${JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' })}\n`);
-    await waitFor(2);
-    send(`${JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'no/such/method' })}\n`);
-    await waitFor(3);
-    send(`${JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'get_user', arguments: { loyalty_card_id: 1001, user_id: 5001 } } })}\n`);
-    await waitFor(4);
-    child.stdin.end();
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    expect(code).toBe(0);
-
-    const lines = out.split('\n').filter((l) => l.trim() !== '');
-    const messages = lines.map((l) => JSON.parse(l) as { jsonrpc: string; id?: number; result?: { tools?: unknown[]; content?: unknown }; error?: { code: number } });
-    for (const m of messages) expect(m.jsonrpc).toBe('2.0');
-    expect(messages.find((m) => m.id === 2)?.result?.tools).toHaveLength(12);
-    expect(messages.find((m) => m.id === 3)?.error?.code).toBe(-32601);
-    expect(JSON.stringify(messages.find((m) => m.id === 4)?.result)).toContain('jane@example.com');
-    expect(err).not.toContain(TEST_SECRET);
-    expect(out).not.toContain(TEST_SECRET);
+    const s = await startRawSession([], { COUPONTOOLS_API_KEY: TEST_KEY, COUPONTOOLS_API_SECRET: TEST_SECRET, COUPONTOOLS_BASE_URL: sandbox.url });
+    s.raw('this is not json\n');
+    s.raw('{"jsonrpc":"2.0","id":77,"method":"tools/li'); // half a frame…
+    s.raw('\n'); // …cut off by a newline
+    s.raw('{"unbalanced": [1, 2\n');
+    s.raw('\n\n');
+    s.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    const listed = (await s.answer(2)) as { result: { tools: unknown[] } };
+    expect(listed.result.tools).toHaveLength(12);
+    s.send({ jsonrpc: '2.0', id: 3, method: 'no/such/method' });
+    expect(await s.answer(3)).toMatchObject({ error: { code: -32601 } });
+    s.send({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'get_user', arguments: { loyalty_card_id: 1001, user_id: 5001 } } });
+    expect(JSON.stringify(await s.answer(4))).toContain('jane@example.com');
+    s.child.stdin.end();
+    expect((await s.exit()).code).toBe(0);
+    for (const m of s.messages()) expect(m.jsonrpc).toBe('2.0');
+    expect(s.messages().some((m) => m.id === 77)).toBe(false);
+    expect(s.err()).not.toContain(TEST_SECRET);
+    expect(s.out()).not.toContain(TEST_SECRET);
   });
 });
 
