@@ -300,13 +300,17 @@ function compactToolsList(server: McpServer): void {
   });
 }
 
-/** Drops keys that say only what JSON Schema assumes anyway: `additionalProperties: {}`, `properties: {}`, `$schema`. */
+/**
+ * Drops keys that say only what JSON Schema assumes anyway: `additionalProperties: {}`,
+ * `properties: {}`, `propertyNames: {type: "string"}` (names are strings) and the top `$schema`.
+ */
 function withoutDefaults(schema: Record<string, unknown>, top = false): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(schema)) {
     if (top && key === '$schema') continue;
     const empty = value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0;
     if ((key === 'additionalProperties' || key === 'properties') && empty) continue;
+    if (key === 'propertyNames' && JSON.stringify(value) === '{"type":"string"}') continue;
     if (key === 'properties' && value && typeof value === 'object') {
       out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutDefaults(v as Record<string, unknown>)]));
     } else if (key === 'items' && value && typeof value === 'object' && !Array.isArray(value)) {
