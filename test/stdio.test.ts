@@ -35,6 +35,8 @@ describe('command line', () => {
     [{ COUPONTOOLS_BASE_URL: 'ftp://x' }, [], /COUPONTOOLS_BASE_URL/],
     [{ COUPONTOOLS_API_SECRET: 'only-the-secret-123' }, [], /go together/],
     [{}, ['--no-such-flag'], /unknown option "--no-such-flag"/],
+    [{ COUPONTOOLS_TOOLS: 'get_user,nope' }, [], /unknown tool\(s\) nope; valid names: list_loyalty_cards, copy_loyalty_card/],
+    [{}, ['--read-only', '--tools', 'delete_user'], /leaves no tool/],
   ])('an invalid setting stops start-up with one line and exit code 2 (%o %o)', async (env, args, message) => {
     const r = await run(args, env);
     expect(r.code).toBe(2);

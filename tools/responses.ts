@@ -35,7 +35,7 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 /** Whether another page follows, from whatever metadata the API gave. */
 export function hasMore(meta: JsonObject, page: number, limit: number, count: number): boolean {
   if (typeof meta.has_more === 'boolean') return meta.has_more;
-  const total = num(meta.total) ?? num(meta.total_count) ?? num(meta.count_total);
+  const total = totalOf(meta);
   if (total !== undefined) return page * limit < total;
   const last = num(meta.last_page) ?? num(meta.pages) ?? num(meta.total_pages);
   if (last !== undefined) return page < last;
@@ -44,7 +44,7 @@ export function hasMore(meta: JsonObject, page: number, limit: number, count: nu
 }
 
 export function totalOf(meta: JsonObject): number | undefined {
-  return num(meta.total) ?? num(meta.total_count);
+  return num(meta.total) ?? num(meta.total_count) ?? num(meta.count_total);
 }
 
 /** The rewards a holder can redeem now, if the user object shows them. */
