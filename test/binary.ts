@@ -43,7 +43,7 @@ export interface RawSession {
   /** The response to request `id`, once it arrives. */
   answer: (id: number) => Promise<Record<string, unknown>>;
   /** How the process ended, and how long after this call. */
-  exit: () => Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  whenClosed: () => Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
   /** Every stdout line, parsed; throws on a line that is not JSON. */
   messages: () => Array<{ jsonrpc: string; id?: number; result?: Record<string, unknown>; error?: { code: number } }>;
 }
@@ -72,7 +72,7 @@ export async function startRawSession(args: string[], env: Record<string, string
       }
       throw new Error(`no answer to ${id}; stderr: ${err}`);
     },
-    async exit() {
+    async whenClosed() {
       const from = Date.now();
       const { code, signal, at } = await closed;
       return { code, signal, ms: at - from };

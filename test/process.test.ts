@@ -57,7 +57,7 @@ describe('shutdown', () => {
     s.send(stamp(1));
     await untilRequest('POST');
     s.child.kill(signal);
-    const { code, ms } = await s.exit();
+    const { code, ms } = await s.whenClosed();
     expect(code).toBe(0);
     expect(ms).toBeLessThan(EXIT_DEADLINE_MS);
     expect(auditOf(s)).toEqual([expect.objectContaining({ tool: 'add_stamps', outcome: 'unknown', user_id: '5001' })]);
@@ -72,7 +72,7 @@ describe('shutdown', () => {
     s.send(stamp(1));
     await untilRequest('POST');
     s.child.kill('SIGTERM');
-    const { code, ms } = await s.exit();
+    const { code, ms } = await s.whenClosed();
     expect(code).toBe(0);
     expect(ms).toBeLessThan(EXIT_DEADLINE_MS);
     expect(sandbox.ledger.length).toBe(before + 1);
@@ -85,7 +85,7 @@ describe('shutdown', () => {
     s.send(stamp(1));
     await untilRequest('POST');
     s.child.stdin.end();
-    const { code, ms } = await s.exit();
+    const { code, ms } = await s.whenClosed();
     expect(code).toBe(0);
     expect(ms).toBeLessThan(EXIT_DEADLINE_MS);
     expect(auditOf(s).map((l) => l.outcome)).toEqual(['unknown']);
@@ -115,7 +115,7 @@ describe('hostile stdin', () => {
     s.send({ jsonrpc: '2.0', id: 7, method: 'ping' });
     expect(await s.answer(7)).toMatchObject({ result: {} });
     s.child.stdin.end();
-    expect((await s.exit()).code).toBe(0);
+    expect((await s.whenClosed()).code).toBe(0);
     stdoutIsJsonRpc(s);
     expect(s.out()).not.toContain('"id":5,');
     expect(s.err()).not.toContain(TEST_SECRET);

@@ -108,7 +108,7 @@ describe('over stdio', () => {
     s.send({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'get_user', arguments: { loyalty_card_id: 1001, user_id: 5001 } } });
     expect(JSON.stringify(await s.answer(4))).toContain('jane@example.com');
     s.child.stdin.end();
-    expect((await s.exit()).code).toBe(0);
+    expect((await s.whenClosed()).code).toBe(0);
     for (const m of s.messages()) expect(m.jsonrpc).toBe('2.0');
     expect(s.messages().some((m) => m.id === 77)).toBe(false);
     expect(s.err()).not.toContain(TEST_SECRET);
