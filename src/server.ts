@@ -163,7 +163,8 @@ export function createServer(options: ServerOptions): McpServer {
 
   for (const tool of selectTools(options.tools, options.readOnly === true, options.allow)) {
     const writes = tool.access !== 'read';
-    const gated = tool.access === 'destructive' && gate.mode !== 'off' && !dryRun;
+    // Any call of this tool may need a human's yes: gated tools get the confirm_token argument.
+    const gated = (tool.access === 'destructive' || tool.accessFor !== undefined) && gate.mode !== 'off' && !dryRun;
     const tokens = gated && gate.usesTokens;
     let inputSchema = tool.input;
     if (tokens) inputSchema = inputSchema.extend({ confirm_token: confirmTokenInput });

@@ -15,8 +15,9 @@ export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject, Output 
   description: string;
   input: Input;
   output: Output;
+  /** What the tool does in general; drives the annotation hints and read-only filtering. */
   access: Access;
-  /** Narrows `access` for particular arguments (a push to named recipients is a plain write). */
+  /** The access of one call when it depends on the arguments (a push to everyone is destructive). */
   accessFor?: (args: z.output<Input>) => Access;
   idempotent: boolean;
   /** Takes an optional idempotency_key: a repeat with the same key is answered from memory, not sent. */

@@ -25,7 +25,7 @@ export const sendPushNotification = defineTool({
       .describe('Holder ids; omit to broadcast'),
   }),
   output: z.looseObject({ audience: z.string() }),
-  access: 'destructive',
+  access: 'write',
   accessFor: (args) => (args.recipient_user_ids ? 'write' : 'destructive'),
   idempotent: false,
   verifyHint: 'ask the user whether the message arrived; there is no read tool for pushes',
