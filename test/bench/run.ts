@@ -49,8 +49,8 @@ const loadAtStart = loadavg()[0] ?? 0;
 const progress = (message: string): void => void process.stderr.write(`bench: ${message}\n`);
 // Bounded loops end by themselves; this only turns a hang (a bug) into a failure instead of a stuck job.
 setTimeout(() => {
-  progress('still running after 4 minutes: giving up');
-  process.exit(1);
+  // Uncaught, so the process ends with code 1 and says why.
+  throw new Error('bench: still running after 4 minutes: giving up');
 }, 240_000).unref();
 
 const sections: string[] = [];
