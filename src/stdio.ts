@@ -1,0 +1,69 @@
+// MCP over stdio (the default verb): parse settings, start the server, shut down cleanly on EOF and signals.
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { createApp } from './app.js';
+import { ConfigError, helpText, parseConfig, usesSandbox } from './config.js';
+import { packageInfo } from './package-info.js';
+
+export async function main(argv: string[]): Promise<void> {
+  let action;
+  try {
+    action = parseConfig(argv, process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${packageInfo.name}: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  // --help and --version are for a human at a terminal, not the protocol.
+  if (action.action === 'help') {
+    process.stdout.write(helpText(packageInfo.name, packageInfo.version));
+    return;
+  }
+  if (action.action === 'version') {
+    process.stdout.write(`${packageInfo.version}\n`);
+    return;
+  }
+  const { config } = action;
+  let app;
+  try {
+    app = await createApp(config);
+  } catch (err) {
+    // A bad tool name, an audit log that cannot be opened, or a demo file that cannot be read
+    // stop start-up; nothing is silently dropped or replaced.
+    if (err instanceof Error && ['ConfigError', 'AuditLogError', 'SandboxStateError'].includes(err.name)) {
+      process.stderr.write(`${packageInfo.name}: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const { log } = app;
+  if (config.dryRun) log.info('DRY RUN: writes send nothing and return the request they would send.');
+  if (config.readOnly) log.info('READ-ONLY: only list_loyalty_cards, list_users and get_user are offered.');
+  if (config.confirm === 'off') log.warn('COUPONTOOLS_CONFIRM=off: delete_user, void_user and broadcast pushes run without asking a human.');
+  log.info(
+    usesSandbox(config)
+      ? `${packageInfo.version}: SANDBOX mode (simulated data${app.sandbox ? ` at ${app.sandbox.url}` : ''}). Set COUPONTOOLS_API_KEY and COUPONTOOLS_API_SECRET to use your live account.`
+      : `${packageInfo.version}: LIVE mode against ${config.baseUrl}. Unset the credentials or pass --sandbox for simulated data.`,
+  );
+
+  let closing = false;
+  const shutdown = (why: string): void => {
+    if (closing) return;
+    closing = true;
+    log.info(`shutting down (${why})`);
+    // Writes in flight get SHUTDOWN_GRACE_MS; the process is gone within 2 s whatever happens.
+    const force = setTimeout(() => process.exit(0), 1800);
+    force.unref();
+    void app.close().finally(() => process.exit(0));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.stdin.on('end', () => shutdown('stdin closed'));
+  process.on('uncaughtException', (err) => log.error('unexpected error (the session goes on)', err));
+  process.on('unhandledRejection', (err) => log.error('unhandled rejection (the session goes on)', err));
+
+  const transport = new StdioServerTransport();
+  transport.onerror = (err) => log.warn(`ignored a malformed message on stdin: ${err.message}`);
+  await app.server.connect(transport);
+}
