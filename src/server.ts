@@ -52,7 +52,6 @@ export function createServer(options: ServerOptions): McpServer {
   const dryRun = options.dryRun === true;
   const idempotency = options.idempotency ?? new IdempotencyStore();
   const writesInFlight = options.writesInFlight ?? new WritesInFlight();
-  const shape = resultShaper({ sandbox: options.sandbox, redact: options.redact });
   const server = new McpServer(
     { name: options.name, version: options.version },
     { instructions: options.instructions, capabilities: { tools: {}, logging: {} } },
@@ -64,8 +63,10 @@ export function createServer(options: ServerOptions): McpServer {
     let inputSchema = tool.input;
     if (tokens) inputSchema = inputSchema.extend({ confirm_token: confirmTokenInput });
     if (tool.idempotencyKey) inputSchema = inputSchema.extend({ idempotency_key: idempotencyKeyInput });
-    // A preview or a dry run has none of the tool's own fields.
-    const outputSchema = tokens || (dryRun && tool.access !== 'read') ? tool.output.partial() : tool.output;
+    // A write's answer may have none of the tool's own fields: a preview, a dry run, or a write the
+    // API accepted whose answer cannot be shown (it stays applied, and says so).
+    const outputSchema = tokens || tool.access !== 'read' ? tool.output.partial() : tool.output;
+    const shape = resultShaper({ tool, output: outputSchema, sandbox: options.sandbox, redact: options.redact });
 
     /** The call pipeline: every rule, in this order, for every tool. */
     const handle = async (rawArgs: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> => {

@@ -20,7 +20,7 @@ import { resultShaper, runHandler } from '../src/pipeline/result-shaping.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { defineTool, type ToolApi } from '../src/tool.js';
 
-const shape = resultShaper({ sandbox: false, redact: (t) => t });
+const shape = resultShaper({ tool: tool(async () => ({})), output: z.looseObject({}), sandbox: false, redact: (t) => t });
 const logged: string[] = [];
 const log: Logger = { info: () => undefined, warn: () => undefined, error: (m) => logged.push(m) };
 const offline: RequestLayer = { request: () => Promise.reject(new Error('no network in this test')), url: () => 'http://127.0.0.1/v4/x' };
@@ -79,7 +79,7 @@ describe('idempotency', () => {
     if (first.kind !== 'run') throw new Error('expected to run');
     first.settle(ok({ added: 1 }));
     const again = await claimKey(call(1, 'k'), store, false, shape);
-    expect(again).toEqual({ kind: 'answered', step: { outcome: 'replayed', result: shape.success({ added: 1, replayed: true }) } });
+    expect(again).toEqual({ kind: 'answered', step: { outcome: 'replayed', result: shape.success({ added: 1 }, { replayed: true }) } });
     const clash = await claimKey(call(2, 'k'), store, false, shape);
     expect(clash.kind === 'answered' && clash.step.result.isError).toBe(true);
 

@@ -29,8 +29,11 @@ export interface Call {
   signal: AbortSignal;
   /** performance.now() when the call arrived. */
   started: number;
-  /** The HTTP status of this call's write, once the API answered it (or failed it with a status). */
-  wire: { status?: number };
+  /**
+   * What the API said to this call's write: its HTTP status, and whether it accepted the write
+   * (a 2xx answer in JSON). Once accepted, the write counts as applied whatever fails afterwards.
+   */
+  wire: { status?: number; applied?: boolean };
   /** The request layer as the tool sees it: writes are stopped in a dry run and their status is kept. */
   api: ToolApi;
 }
@@ -44,10 +47,16 @@ export function startCall(tool: ToolDefinition, rawArgs: Record<string, unknown>
       if (dryRun && isWrite) throw new DryRunStop(req);
       try {
         const res = await layer.request(req, signal);
-        if (isWrite) wire.status = res.status;
+        if (isWrite) {
+          wire.status = res.status;
+          wire.applied ||= res.status >= 200 && res.status < 300;
+        }
         return res;
       } catch (err) {
-        if (isWrite && err instanceof CoupontoolsError) wire.status = err.status;
+        if (isWrite && err instanceof CoupontoolsError) {
+          wire.status = err.status;
+          wire.applied ||= err.outcome === 'applied';
+        }
         throw err;
       }
     },

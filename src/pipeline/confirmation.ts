@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ConfirmGate, ElicitAnswer } from '../confirm.js';
 import type { ToolDefinition } from '../tool.js';
 import type { Call, Step } from './call.js';
+import { promptLine } from './prompt-text.js';
 import type { Shaper } from './result-shaping.js';
 
 /** The argument gated tools take when the gate uses tokens. */
@@ -24,7 +25,8 @@ export async function confirmation(call: Call, gate: ConfirmGate, gated: boolean
     tool: tool.name,
     args,
     token: typeof call.token === 'string' ? call.token : undefined,
-    describe: () => (tool.describeEffect ? tool.describeEffect(args, call.api) : Promise.resolve(`${tool.title} with ${JSON.stringify(args)}.`)),
+    // The effect carries API text to a human: redacted, then one bounded line of plain characters.
+    describe: async () => promptLine(shape.redact(tool.describeEffect ? await tool.describeEffect(args, call.api) : `${tool.title} with ${JSON.stringify(args)}.`)),
     elicit,
   });
   if (decision.kind === 'refuse') return { result: shape.failure(decision.message), outcome: decision.declined ? 'declined' : 'error' };

@@ -42,12 +42,20 @@ export function errorText(err: unknown, tool: ToolDefinition): string {
   return `${lead} — ${describeFailure(err)}.${hint ? ` ${hint}` : ''}`;
 }
 
-/** Runs the rest of the call; whatever it throws is answered as an error (or an unknown outcome). */
+/**
+ * Runs the rest of the call; whatever it throws is answered as an error (or an unknown outcome).
+ * The wire decides a write's outcome: once the API accepted it, any later failure (reading,
+ * shaping, serializing, checking the answer) leaves it applied, and the model is told so.
+ */
 export async function mapErrors(call: Call, log: Logger, shape: Shaper, next: () => Promise<Step>): Promise<Step> {
   try {
     return await next();
   } catch (err) {
     if (!(err instanceof CoupontoolsError)) log.error(`${call.tool.name} failed unexpectedly`, err);
+    if (call.wire.applied) {
+      const reason = err instanceof CoupontoolsError ? (err.detail ?? err.message) : err instanceof Error ? err.message : String(err);
+      return { result: shape.applied(reason), outcome: 'ok' };
+    }
     const outcome = err instanceof CoupontoolsError && err.outcome === 'unknown' ? 'unknown' : 'error';
     return { result: shape.failure(errorText(err, call.tool)), outcome };
   }
