@@ -113,6 +113,16 @@ describe('the wire decides a write\'s outcome', () => {
     expect(s.sandbox.ledger).toHaveLength(1);
   });
 
+  it('add_stamps answered 200 with a body over 8 MB: not read, and applied', async () => {
+    h = await startHarness();
+    h.sandbox.inject({ method: 'POST', path: JANE, status: 200, body: { id: 5001, padding: 'x'.repeat(9 * 1024 * 1024) }, apply: true });
+    const result = await h.call('add_stamps', stamp);
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect(structured(result).not_shown).toMatch(/was applied.*over 8388608 bytes/);
+    expect(h.sandbox.ledger).toHaveLength(1);
+    expect(auditLines(h.auditPath).map((l) => l.outcome)).toEqual(['ok']);
+  });
+
   it('a read answered with JSON nested too deeply is refused, not crashed on', async () => {
     h = await startHarness();
     h.sandbox.inject({ method: 'GET', path: JANE, status: 200, body: `{"id":5001,"x":${'['.repeat(200)}${']'.repeat(200)}}` });

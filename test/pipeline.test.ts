@@ -9,11 +9,14 @@ import { ConfirmGate } from '../src/confirm.js';
 import { CoupontoolsError } from '../src/errors.js';
 import { CoupontoolsClient } from '../src/http.js';
 import { IdempotencyStore } from '../src/idempotency.js';
-import type { Logger } from '../src/log.js';
+import { redactor, type Logger } from '../src/log.js';
 import { auditCall, WritesInFlight } from '../src/pipeline/audit.js';
 import { startCall, type RequestLayer, type Step } from '../src/pipeline/call.js';
 import { confirmation } from '../src/pipeline/confirmation.js';
 import { withDryRun } from '../src/pipeline/dry-run.js';
+import { fitFrame } from '../src/pipeline/frame-budget.js';
+import { fitSchema } from '../src/pipeline/output-check.js';
+import { redactDeep } from '../src/pipeline/redaction.js';
 import { mapErrors } from '../src/pipeline/error-mapping.js';
 import { claimKey } from '../src/pipeline/idempotency.js';
 import { resultShaper, runHandler } from '../src/pipeline/result-shaping.js';
@@ -128,5 +131,41 @@ describe('confirmation', () => {
     expect((await confirmation(withToken(), gate, true, undefined, shape))?.result.isError).toBe(true);
     // Not gated (COUPONTOOLS_CONFIRM=off or a dry run): nothing to ask.
     expect(await confirmation(startCall(probe, { n: 1 }, offline, false, new AbortController().signal), gate, false, undefined, shape)).toBeUndefined();
+  });
+});
+
+describe('frame budget', () => {
+  it('cuts the largest list to the most that fits, and names the cut', () => {
+    const data = { id: 1, small: [1, 2, 3], big: Array.from({ length: 1000 }, (_, i) => `item ${i}`) };
+    const size = (d: Record<string, unknown>) => Buffer.byteLength(JSON.stringify(d));
+    const fitted = fitFrame(data, size, 2000);
+    expect(fitted?.cuts).toHaveLength(1);
+    const cut = fitted!.cuts[0]!;
+    expect(cut).toMatchObject({ path: 'big', total: 1000, unit: 'items' });
+    expect(size(fitted!.data)).toBeLessThanOrEqual(2000);
+    // One more item would not have fitted.
+    expect(size({ ...fitted!.data, big: data.big.slice(0, cut.kept + 1) })).toBeGreaterThan(2000);
+    expect(data.big).toHaveLength(1000); // the input is left alone
+    expect(fitFrame(data, size, 10)).toBeUndefined();
+  });
+});
+
+describe('output check', () => {
+  it('leaves out what breaks the schema, deepest first; a missing required value of our own cannot be fixed', () => {
+    const schema = z.looseObject({ items: z.array(z.looseObject({ name: z.string().optional() })), count: z.number() });
+    expect(fitSchema(schema, { items: [{ name: 1 }, { name: 'a' }, { name: null }], count: 3 })).toEqual({ data: { items: [{}, { name: 'a' }, {}], count: 3 }, left_out: ['items[2].name', 'items[0].name'] });
+    expect(fitSchema(schema, { items: [] })).toBeUndefined();
+  });
+});
+
+describe('redaction', () => {
+  it('finds the secret raw, JSON-escaped, URL-encoded and in base64 at any alignment, in keys too', () => {
+    const secret = 'p"a\\ss w/rd+12345';
+    const redact = redactor([secret]);
+    for (const prefix of ['', 'a', 'ab', 'abc']) expect(redact(Buffer.from(`${prefix}${secret}!`).toString('base64'))).toContain('[redacted]');
+    for (const form of [secret, JSON.stringify(secret), JSON.stringify(JSON.stringify(secret)), encodeURIComponent(secret), encodeURIComponent(secret).replace(/%20/g, '+')]) {
+      expect(redact(`x ${form} y`)).not.toContain('12345');
+    }
+    expect(redactDeep({ [secret]: [secret, 1] }, redact)).toEqual({ '[redacted]': ['[redacted]', 1] });
   });
 });
