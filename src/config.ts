@@ -84,8 +84,8 @@ function label(setting: Setting): string {
 
 function parseValue(setting: Setting, raw: string): Config[keyof Config] {
   const { kind } = setting;
-  // Never echo a secret back, even in an error.
-  const shown = kind.type === 'string' && kind.secret ? '(hidden)' : JSON.stringify(raw);
+  // Never echo a secret back, even in an error: a hidden setting, or the user:password part of a URL.
+  const shown = kind.type === 'string' && kind.secret ? '(hidden)' : JSON.stringify(kind.type === 'url' ? raw.replace(/^([^:/?#]*:\/\/)[^/?#]*@/, '$1(hidden)@') : raw);
   switch (kind.type) {
     case 'string':
       if (raw.trim() === '') throw new ConfigError(`${label(setting)} must not be empty`);
