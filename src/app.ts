@@ -15,7 +15,7 @@ export interface AppOverrides {
   /** Clock for confirmation tokens (tests). */
   now?: () => number;
   /** Request-layer knobs that are not user settings (tests shorten the backoff). */
-  client?: Partial<Pick<ClientOptions, 'retryBaseMs' | 'maxRetryWaitMs' | 'random'>>;
+  client?: Partial<Pick<ClientOptions, 'retryBaseMs' | 'maxRetryWaitMs' | 'random' | 'armDeadline'>>;
   /** Where stderr lines go (tests capture them); they are scrubbed of the secret either way. */
   stderr?: (line: string) => void;
 }

@@ -70,6 +70,11 @@ export interface Sandbox {
   /** High-water mark of inFlight since start or resetStats(). */
   readonly maxInFlight: number;
   resetStats(): void;
+  /**
+   * Calls `listener` whenever a hang fault starts holding a request (after the change was made,
+   * with `apply`); tests end the client's wait there instead of racing a timer. Returns the unsubscribe.
+   */
+  onHang(listener: (request: RecordedRequest) => void): () => void;
   /** Live state (tests read it to find seeded ids). */
   readonly state: SandboxState;
   /** Stops listening and destroys all open sockets (hanging ones too). */
@@ -147,6 +152,7 @@ class LoopbackSandbox implements Sandbox {
   readonly requests: RecordedRequest[] = [];
   readonly ledger: StampLedgerEntry[] = [];
   private readonly faults = new FaultQueue();
+  private readonly hangListeners = new Set<(request: RecordedRequest) => void>();
   private readonly sockets = new Set<Socket>();
   private readonly closing = new AbortController();
   private readonly server = createServer((request, response) => void this.handle(request, response));
@@ -219,6 +225,10 @@ class LoopbackSandbox implements Sandbox {
   resetStats(): void {
     this.peak = this.active;
   }
+  onHang(listener: (request: RecordedRequest) => void): () => void {
+    this.hangListeners.add(listener);
+    return () => this.hangListeners.delete(listener);
+  }
 
   close(): Promise<void> {
     this.closed ??= new Promise<void>((resolve) => {
@@ -281,19 +291,23 @@ class LoopbackSandbox implements Sandbox {
     }
     if (fault?.latencyMs !== undefined && !(await this.pause(fault.latencyMs))) return;
 
-    if (fault !== undefined && fault.apply !== true && this.failed(fault, request, response)) return;
+    if (fault !== undefined && fault.apply !== true && this.failed(fault, record, request, response)) return;
     const answer = this.answer(record, body.tooLarge);
-    if (fault !== undefined && fault.apply === true && this.failed(fault, request, response)) return;
+    if (fault !== undefined && fault.apply === true && this.failed(fault, record, request, response)) return;
     sendApiResponse(response, answer);
   }
 
   /** Carries out the fault's failure, if it has one; false for a latency-only fault. */
-  private failed(fault: Fault, request: IncomingMessage, response: ServerResponse): boolean {
+  private failed(fault: Fault, record: RecordedRequest, request: IncomingMessage, response: ServerResponse): boolean {
     if (fault.reset === 'after-read') {
       resetSocket(request.socket);
       return true;
     }
-    if (fault.hang === true) return true; // no answer; close() destroys the socket
+    if (fault.hang === true) {
+      // No answer; close() destroys the socket.
+      for (const listener of this.hangListeners) listener(record);
+      return true;
+    }
     if (fault.status !== undefined) {
       const { status, headers, body } = faultResponse({ ...fault, status: fault.status });
       send(response, status, headers, body);
