@@ -84,8 +84,8 @@ function label(setting: Setting): string {
 
 function parseValue(setting: Setting, raw: string): Config[keyof Config] {
   const { kind } = setting;
-  // Never echo a secret back, even in an error.
-  const shown = kind.type === 'string' && kind.secret ? '(hidden)' : JSON.stringify(raw);
+  // Never echo a secret back, even in an error, nor the credentials a URL may carry.
+  const shown = kind.type === 'string' && kind.secret ? '(hidden)' : JSON.stringify(kind.type === 'url' ? withoutUserinfo(raw) : raw);
   switch (kind.type) {
     case 'string':
       if (raw.trim() === '') throw new ConfigError(`${label(setting)} must not be empty`);
@@ -99,6 +99,10 @@ function parseValue(setting: Setting, raw: string): Config[keyof Config] {
       }
       if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${label(setting)} must be an http(s) URL, got ${shown}`);
       if (url.username || url.password) throw new ConfigError(`${label(setting)} must not contain credentials`);
+      // Paths are appended to the base, so a query or fragment would swallow them (`…/v4#x` + `/loyalty/…` is `…/v4`).
+      if (url.search !== '' || url.hash !== '' || /[?#]/.test(raw)) {
+        throw new ConfigError(`${label(setting)} must not have a query string or fragment, got ${shown}`);
+      }
       return url.toString().replace(/\/+$/, '');
     }
     case 'int': {
@@ -165,6 +169,21 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Cl
     throw new ConfigError('COUPONTOOLS_API_KEY and COUPONTOOLS_API_SECRET go together: set both for the live API, or neither for the sandbox');
   }
   return { action: 'run', config };
+}
+
+/** A URL as typed, minus any `user:password@` (shown in errors; it may hold credentials). */
+function withoutUserinfo(raw: string): string {
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/?#]*@/i, '$1');
+}
+
+const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/** A warning for live credentials sent in clear text over the network, or undefined. */
+export function plainHttpWarning(config: Config): string | undefined {
+  if (usesSandbox(config)) return undefined;
+  const url = new URL(config.baseUrl);
+  if (url.protocol !== 'http:' || LOOPBACK_HOSTS.test(url.hostname)) return undefined;
+  return `COUPONTOOLS_BASE_URL is plain http:// to ${url.hostname}: the API key and secret go over the network unencrypted, readable by anyone on the path. Use https://.`;
 }
 
 /** True when the server talks to the embedded sandbox rather than the live API. */

@@ -1,7 +1,7 @@
 // MCP over stdio (the default verb): parse settings, start the server, shut down cleanly on EOF and signals.
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createApp } from './app.js';
-import { ConfigError, helpText, parseConfig, usesSandbox } from './config.js';
+import { ConfigError, helpText, parseConfig, plainHttpWarning, usesSandbox } from './config.js';
 import { packageInfo } from './package-info.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -40,6 +40,8 @@ export async function main(argv: string[]): Promise<void> {
   const { log } = app;
   if (config.dryRun) log.info('DRY RUN: writes send nothing and return the request they would send.');
   if (config.readOnly) log.info('READ-ONLY: only list_loyalty_cards, list_users and get_user are offered.');
+  const clearText = plainHttpWarning(config);
+  if (clearText) log.warn(clearText);
   if (config.confirm === 'off') log.warn('COUPONTOOLS_CONFIRM=off: delete_user, void_user and broadcast pushes run without asking a human.');
   log.info(
     usesSandbox(config)
