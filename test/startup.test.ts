@@ -1,33 +1,55 @@
 // Start-up refuses a base URL that can only go wrong, warns about live credentials in clear text, and never echoes a URL's credentials.
 import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig, plainHttpWarning, type Config } from '../src/config.js';
 import { runBuilt } from './binary.js';
 
 const run = (env: Record<string, string>) => runBuilt('index.js', [], env);
 const LIVE = { COUPONTOOLS_API_KEY: 'client-id-startup', COUPONTOOLS_API_SECRET: 'startup-secret-4f1a9c' };
 
-describe.concurrent('the base URL at start-up', () => {
+function refusal(env: Record<string, string>): string {
+  try {
+    parseConfig([], env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
+  }
+  throw new Error('accepted');
+}
+
+function configOf(env: Record<string, string>): Config {
+  const action = parseConfig([], env);
+  if (action.action !== 'run') throw new Error('unexpected');
+  return action.config;
+}
+
+describe('the base URL at start-up', () => {
   it.each([
     ['a fragment', 'https://api.coupontools.com/v4#frag'],
     ['a query string', 'https://api.coupontools.com/v4?debug=1'],
     ['an empty query', 'https://api.coupontools.com/v4?'],
-  ])('with %s is refused (paths would be appended to it): exit 2, one line', async (_what, url) => {
-    const r = await run({ COUPONTOOLS_BASE_URL: url });
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/COUPONTOOLS_BASE_URL \(--base-url\) must not have a query string or fragment/);
+    ['an empty fragment', 'https://api.coupontools.com/v4#'],
+  ])('with %s is refused (paths would be appended to it)', (_what, url) => {
+    expect(refusal({ COUPONTOOLS_BASE_URL: url })).toMatch(/^COUPONTOOLS_BASE_URL \(--base-url\) must not have a query string or fragment/);
   });
 
   it.each([
     ['an unsupported scheme', 'ftp://admin:hunter2-pass@files.example.com/v4'],
     ['no scheme at all', 'admin:hunter2-pass@api.example.com/v4'],
     ['no host', 'https://admin:hunter2-pass@'],
+    ['a bad port', 'https://admin:hunter2-pass@api.example.com:99999/v4'],
     ['credentials and a fragment', 'https://admin:hunter2-pass@api.example.com/v4#x'],
-  ])('with %s is refused without echoing its credentials', async (_what, url) => {
-    const r = await run({ COUPONTOOLS_BASE_URL: url });
+  ])('with %s is refused without echoing its credentials', (_what, url) => {
+    const message = refusal({ COUPONTOOLS_BASE_URL: url });
+    expect(message).toMatch(/^COUPONTOOLS_BASE_URL/);
+    expect(message).not.toContain('hunter2-pass');
+  });
+
+  it('the built binary stops with exit 2 and one line', async () => {
+    const r = await run({ COUPONTOOLS_BASE_URL: 'https://api.coupontools.com/v4#frag' });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/COUPONTOOLS_BASE_URL/);
-    expect(r.stderr).not.toContain('hunter2-pass');
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/must not have a query string or fragment/);
   });
 
   it('plain http:// to a remote host with live credentials warns on stderr, naming the risk', async () => {
@@ -38,16 +60,12 @@ describe.concurrent('the base URL at start-up', () => {
     expect(r.stderr).not.toContain(LIVE.COUPONTOOLS_API_SECRET);
   });
 
-  it.each(['http://127.0.0.1:8080/v4', 'http://localhost:8080/v4', 'http://[::1]:8080/v4', 'https://api.example.com/v4'])('%s with live credentials: no clear-text warning', async (url) => {
-    const r = await run({ ...LIVE, COUPONTOOLS_BASE_URL: url });
-    expect(r.code).toBe(0);
-    expect(r.stderr).toContain('LIVE mode');
-    expect(r.stderr).not.toContain('unencrypted');
+  it.each(['http://127.0.0.1:8080/v4', 'http://localhost:8080/v4', 'http://[::1]:8080/v4', 'https://api.example.com/v4'])('%s with live credentials: no warning', (url) => {
+    expect(plainHttpWarning(configOf({ ...LIVE, COUPONTOOLS_BASE_URL: url }))).toBeUndefined();
   });
 
-  it('plain http:// in sandbox mode (no credentials): no warning, nothing is sent there', async () => {
-    const r = await run({ COUPONTOOLS_BASE_URL: 'http://api.example.com/v4' });
-    expect(r.code).toBe(0);
-    expect(r.stderr).not.toContain('unencrypted');
+  it('plain http:// without credentials (sandbox: nothing is sent there): no warning', () => {
+    expect(plainHttpWarning(configOf({ COUPONTOOLS_BASE_URL: 'http://api.example.com/v4' }))).toBeUndefined();
+    expect(plainHttpWarning(configOf({ ...LIVE, COUPONTOOLS_SANDBOX: '1', COUPONTOOLS_BASE_URL: 'http://api.example.com/v4' }))).toBeUndefined();
   });
 });
