@@ -16,6 +16,8 @@ export interface Config {
   tools: string[] | undefined;
   dryRun: boolean;
   auditLog: string | undefined;
+  /** Unset: on whenever auditLog is set. */
+  auditRequired: boolean | undefined;
 }
 
 export const DEFAULT_BASE_URL = 'https://api.coupontools.com/v4';
@@ -55,6 +57,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'tools', env: 'COUPONTOOLS_TOOLS', flag: '--tools', kind: { type: 'list' }, help: 'Comma-separated allowlist of tool names; only these are registered.', defaultText: '(all)' },
   { key: 'dryRun', env: 'COUPONTOOLS_DRY_RUN', flag: '--dry-run', kind: { type: 'bool' }, help: 'Reads run; writes send nothing and return the request they would send.', defaultText: 'off' },
   { key: 'auditLog', env: 'COUPONTOOLS_AUDIT_LOG', flag: '--audit-log', kind: { type: 'string' }, help: 'Append one JSON line per write attempt to this file (ids, field names, outcome; no personal values).', defaultText: '(none)' },
+  { key: 'auditRequired', env: 'COUPONTOOLS_AUDIT_REQUIRED', flag: '--audit-required', kind: { type: 'bool' }, help: 'While the audit log cannot be written (a full disk), refuse write tools with a clear message instead of running them unaudited.', defaultText: 'on when an audit log is set' },
   { key: 'sandbox', env: 'COUPONTOOLS_SANDBOX', flag: '--sandbox', kind: { type: 'bool' }, help: 'Use the embedded sandbox even when credentials are set.', defaultText: 'off (on without credentials)' },
   { key: 'sandboxState', env: 'COUPONTOOLS_SANDBOX_STATE', flag: '--sandbox-state', kind: { type: 'string' }, help: 'JSON file the sandbox loads its data from and saves it to.', defaultText: '(in memory)' },
 ];
@@ -74,6 +77,7 @@ const DEFAULTS: Config = {
   tools: undefined,
   dryRun: false,
   auditLog: undefined,
+  auditRequired: undefined,
 };
 
 export type CliAction = { action: 'help' } | { action: 'version' } | { action: 'run'; config: Config };

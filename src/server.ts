@@ -219,6 +219,14 @@ export function createServer(options: ServerOptions): McpServer {
       },
       async (rawArgs: Record<string, unknown>, extra): Promise<CallToolResult> => {
         const started = performance.now();
+        // A write that could not be audited is not run (COUPONTOOLS_AUDIT_REQUIRED); nothing is sent.
+        if (writes) {
+          try {
+            options.audit?.ensureWritable();
+          } catch (err) {
+            return failure(err instanceof Error ? err.message : String(err));
+          }
+        }
         const { confirm_token: token, idempotency_key: key, ...args } = rawArgs;
         let status: number | undefined;
         const api: ToolApi = {
