@@ -83,8 +83,12 @@ describe('the audit log on a full disk', () => {
 
       // Until the log can be written, a write is refused before anything is sent; reads go on.
       const sent = posts(rig);
-      for (const args of [{ ...stamp, amount: 3 }, { loyalty_card_id: 1001, user_id: 5001, city: 'Nowhere' }]) {
-        const refused = await rig.call(args.amount ? 'add_stamps' : 'update_user', args);
+      const writes: Array<[string, Record<string, unknown>]> = [
+        ['add_stamps', { ...stamp, amount: 3 }],
+        ['update_user', { loyalty_card_id: 1001, user_id: 5001, city: 'Nowhere' }],
+      ];
+      for (const [name, args] of writes) {
+        const refused = await rig.call(name, args);
         expect(refused.isError).toBe(true);
         expect(textOf(refused)).toMatch(/^Refused: the audit log cannot be written \(ENOSPC: no space left on device\).*COUPONTOOLS_AUDIT_REQUIRED.*Nothing was sent/);
       }
