@@ -2,6 +2,7 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createApp } from './app.js';
 import { ConfigError, helpText, parseConfig, plainHttpWarning, usesSandbox } from './config.js';
+import { LineCap, MAX_FRAME_BYTES } from './line-cap.js';
 import { packageInfo } from './package-info.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -62,10 +63,15 @@ export async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.stdin.on('end', () => shutdown('stdin closed'));
+  // The client is gone (EPIPE): nobody can read an answer or a log line, so stop, once, quietly.
+  process.stdout.on('error', () => shutdown('stdout closed'));
   process.on('uncaughtException', (err) => log.error('unexpected error (the session goes on)', err));
   process.on('unhandledRejection', (err) => log.error('unhandled rejection (the session goes on)', err));
 
-  const transport = new StdioServerTransport();
+  const frames = process.stdin.pipe(
+    new LineCap(MAX_FRAME_BYTES, (bytes) => log.warn(`discarded a ${bytes}-byte line on stdin: over the ${MAX_FRAME_BYTES}-byte frame cap, so no answer comes for it`)),
+  );
+  const transport = new StdioServerTransport(frames, process.stdout);
   transport.onerror = (err) => log.warn(`ignored a malformed message on stdin: ${err.message}`);
   await app.server.connect(transport);
 }
