@@ -1,5 +1,6 @@
 // MCP over stdio (the default verb): parse settings, start the server, shut down cleanly on EOF and signals.
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { Admission, AdmittedTransport } from './admission.js';
 import { createApp } from './app.js';
 import { ConfigError, helpText, parseConfig, plainHttpWarning, usesSandbox } from './config.js';
 import { LineCap, MAX_FRAME_BYTES } from './line-cap.js';
@@ -71,7 +72,9 @@ export async function main(argv: string[]): Promise<void> {
   const frames = process.stdin.pipe(
     new LineCap(MAX_FRAME_BYTES, (bytes) => log.warn(`discarded a ${bytes}-byte line on stdin: over the ${MAX_FRAME_BYTES}-byte frame cap, so no answer comes for it`)),
   );
-  const transport = new StdioServerTransport(frames, process.stdout);
+  // One pending 'drain' listener per answer waiting on a slow reader; admission keeps them few.
+  process.stdout.setMaxListeners(0);
+  const transport = new AdmittedTransport(new StdioServerTransport(frames, process.stdout), new Admission(), frames);
   transport.onerror = (err) => log.warn(`ignored a malformed message on stdin: ${err.message}`);
   await app.server.connect(transport);
 }
