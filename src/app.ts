@@ -1,7 +1,7 @@
 // Assembles a server from settings: sandbox or live API, request layer, confirmation gate.
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { allTools, instructions } from '../tools/index.js';
-import { AuditLog } from './audit.js';
+import { AuditLog, type AuditWrite } from './audit.js';
 import { ConfigError, type Config, usesSandbox } from './config.js';
 import { ConfirmGate } from './confirm.js';
 import { CoupontoolsClient, type ClientOptions } from './http.js';
@@ -15,9 +15,11 @@ export interface AppOverrides {
   /** Clock for confirmation tokens (tests). */
   now?: () => number;
   /** Request-layer knobs that are not user settings (tests shorten the backoff). */
-  client?: Partial<Pick<ClientOptions, 'retryBaseMs' | 'maxRetryWaitMs' | 'random'>>;
+  client?: Partial<Pick<ClientOptions, 'retryBaseMs' | 'maxRetryWaitMs' | 'random' | 'armDeadline'>>;
   /** Where stderr lines go (tests capture them); they are scrubbed of the secret either way. */
   stderr?: (line: string) => void;
+  /** The write system call of the audit log (tests fill the disk on cue). */
+  auditWrite?: AuditWrite;
 }
 
 /** Requests and stamp grants the embedded sandbox remembers (for nobody but tests; kept small). */
@@ -46,7 +48,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     throw new ConfigError('COUPONTOOLS_TOOLS (--tools) with COUPONTOOLS_READ_ONLY (--read-only) leaves no tool: read-only keeps only list_loyalty_cards, list_users and get_user');
   }
   // Opened before anything else starts, so a bad path stops start-up.
-  const audit = config.auditLog ? AuditLog.open(config.auditLog) : undefined;
+  const audit = config.auditLog
+    ? AuditLog.open(config.auditLog, { required: config.auditRequired ?? true, ...(overrides.auditWrite ? { write: overrides.auditWrite } : {}) })
+    : undefined;
   const redact = redactor([config.apiSecret]);
   // Bound once the server exists; until a client has initialized, lines go to stderr only.
   const logTarget: { server?: McpServer } = {};

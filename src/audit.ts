@@ -1,5 +1,5 @@
 // The audit log: one JSON line per write attempt, appended and flushed to disk before the tool returns.
-import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 
 export type AuditOutcome = 'ok' | 'error' | 'unknown' | 'declined' | 'confirmation_required' | 'dry_run' | 'replayed';
 
@@ -23,31 +23,157 @@ export class AuditLogError extends Error {
   override name = 'AuditLogError';
 }
 
+/** The one system call lines go through (fs.writeSync's shape); tests inject one that fills the disk at a chosen byte. */
+export type AuditWrite = (fd: number, buffer: Uint8Array, offset: number, length: number) => number;
+
+export interface AuditLogOptions {
+  /** While a line cannot be written, ensureWritable() refuses (COUPONTOOLS_AUDIT_REQUIRED). Default true. */
+  required?: boolean;
+  write?: AuditWrite;
+}
+
+/** Lines of calls that already ran, kept in memory while the file cannot take them (required mode). */
+const MAX_BACKLOG = 10_000;
+
+function reasonOf(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  return code ? `${code}: ${err.message.replace(/^\w+: /, '').replace(/, \w+$/, '')}` : err.message;
+}
+
 export class AuditLog {
   private fd: number | undefined;
+  private readonly required: boolean;
+  private readonly writeFn: AuditWrite;
+  /** Whole lines not yet on disk, oldest first; written before anything else. */
+  private readonly backlog: string[] = [];
+  /** Where the last whole line ends, when a torn line may follow it; cut (or fenced) before the next append. */
+  private tornAt: number | undefined;
+  /** Why the last attempt failed; undefined while the file takes lines. */
+  private failure: string | undefined;
 
-  private constructor(fd: number) {
+  private constructor(fd: number, options: AuditLogOptions) {
     this.fd = fd;
+    this.required = options.required ?? true;
+    this.writeFn = options.write ?? ((fd, buffer, offset, length) => writeSync(fd, buffer, offset, length));
   }
 
-  /** Opens (creating) the file for appending; failure is a start-up error naming the path. */
-  static open(path: string): AuditLog {
+  /**
+   * Opens (creating) the file for appending. A path that cannot be opened, or that is not a
+   * regular file (a FIFO would block or feed a reader that may vanish; a device loses lines), is
+   * a start-up error naming the path. A torn last line left by an earlier run is fenced off.
+   */
+  static open(path: string, options: AuditLogOptions = {}): AuditLog {
+    const setting = 'COUPONTOOLS_AUDIT_LOG (--audit-log)';
+    const where = `${setting}: ${JSON.stringify(path)}`;
+    const notRegular = (): AuditLogError => new AuditLogError(`${where} is not a regular file; the audit log must be a plain file`);
+    let fd: number;
     try {
-      return new AuditLog(openSync(path, 'a', 0o600));
+      if (existsSync(path) && !statSync(path).isFile()) throw notRegular();
+      // O_NONBLOCK: a FIFO swapped in after the check fails to open instead of blocking start-up.
+      fd = openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK, 0o600);
     } catch (err) {
-      const reason = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
-      throw new AuditLogError(`COUPONTOOLS_AUDIT_LOG (--audit-log): cannot open ${JSON.stringify(path)} for appending (${reason})`);
+      if (err instanceof AuditLogError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new AuditLogError(`${setting}: cannot open ${JSON.stringify(path)} for appending (${code ?? reasonOf(err)})`);
+    }
+    try {
+      if (!fstatSync(fd).isFile()) throw notRegular();
+      const log = new AuditLog(fd, options);
+      const size = fstatSync(fd).size;
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        readSync(fd, last, 0, 1, size - 1);
+        // The earlier run's partial line stays as evidence, on a line of its own.
+        if (last[0] !== 0x0a) log.append('\n');
+      }
+      return log;
+    } catch (err) {
+      closeSync(fd);
+      if (err instanceof AuditLogError && err.message.startsWith(where)) throw err;
+      throw new AuditLogError(`${where} cannot be written (${err instanceof AuditLogError ? err.message : reasonOf(err)})`);
     }
   }
 
   /**
-   * One synchronous append of a whole line, then fdatasync: the line is on disk before the tool
-   * answers, and because JS runs one write at a time, concurrent calls never interleave lines.
+   * Throws a message for the model while the log cannot take lines (required mode): lines still
+   * waiting are tried first, so the call that finds space again is let through.
+   */
+  ensureWritable(): void {
+    if (!this.required || this.fd === undefined || (this.backlog.length === 0 && this.failure === undefined)) return;
+    try {
+      this.flush();
+    } catch {
+      throw new AuditLogError(
+        `Refused: the audit log cannot be written (${this.failure ?? 'unknown error'}), and COUPONTOOLS_AUDIT_REQUIRED is on, so write tools are refused until it can be. Nothing was sent. Reads still work; try again once the log has space.`,
+      );
+    }
+  }
+
+  /**
+   * Appends one whole line, then fdatasync: the line is on disk before the tool answers, and
+   * because JS runs one write at a time, concurrent calls never interleave lines. A line is on
+   * disk whole or not at all; one that cannot be written throws (and, in required mode, waits in
+   * memory to be written first once the file takes lines again).
    */
   write(record: AuditRecord): void {
     if (this.fd === undefined) return;
-    writeSync(this.fd, `${JSON.stringify(record)}\n`);
-    fdatasyncSync(this.fd);
+    const line = `${JSON.stringify(record)}\n`;
+    if (this.required) {
+      if (this.backlog.length >= MAX_BACKLOG) this.backlog.shift();
+      this.backlog.push(line);
+      this.flush();
+    } else this.append(line);
+  }
+
+  private flush(): void {
+    while (this.backlog.length > 0) {
+      this.append(this.backlog[0] as string);
+      this.backlog.shift();
+    }
+  }
+
+  /** Writes all of `text` at the end of the file, or leaves the file as it was and throws. */
+  private append(text: string): void {
+    const fd = this.fd as number;
+    try {
+      let buffer = Buffer.from(text);
+      if (this.tornAt !== undefined) {
+        try {
+          ftruncateSync(fd, this.tornAt);
+        } catch {
+          // Cannot cut the torn bytes: fence them off on a line of their own instead.
+          buffer = Buffer.concat([Buffer.from('\n'), buffer]);
+        }
+        this.tornAt = undefined;
+      }
+      const start = fstatSync(fd).size;
+      let done = 0;
+      try {
+        // A short count (a full disk) is not an error by itself: write the rest, or fail trying.
+        while (done < buffer.length) {
+          const n = this.writeFn(fd, buffer, done, buffer.length - done);
+          if (n <= 0) throw new Error(`the file took no bytes (${done} of ${buffer.length} written)`);
+          done += n;
+        }
+        fdatasyncSync(fd);
+      } catch (err) {
+        if (done > 0) {
+          this.tornAt = start;
+          try {
+            ftruncateSync(fd, start);
+            this.tornAt = undefined;
+          } catch {
+            // left for the next append, which cuts or fences it
+          }
+        }
+        throw err;
+      }
+      this.failure = undefined;
+    } catch (err) {
+      this.failure = reasonOf(err);
+      throw new AuditLogError(`audit log write failed (${this.failure})`);
+    }
   }
 
   close(): void {

@@ -16,6 +16,8 @@ export interface Config {
   tools: string[] | undefined;
   dryRun: boolean;
   auditLog: string | undefined;
+  /** Unset: on whenever auditLog is set. */
+  auditRequired: boolean | undefined;
 }
 
 export const DEFAULT_BASE_URL = 'https://api.coupontools.com/v4';
@@ -55,6 +57,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'tools', env: 'COUPONTOOLS_TOOLS', flag: '--tools', kind: { type: 'list' }, help: 'Comma-separated allowlist of tool names; only these are registered.', defaultText: '(all)' },
   { key: 'dryRun', env: 'COUPONTOOLS_DRY_RUN', flag: '--dry-run', kind: { type: 'bool' }, help: 'Reads run; writes send nothing and return the request they would send.', defaultText: 'off' },
   { key: 'auditLog', env: 'COUPONTOOLS_AUDIT_LOG', flag: '--audit-log', kind: { type: 'string' }, help: 'Append one JSON line per write attempt to this file (ids, field names, outcome; no personal values).', defaultText: '(none)' },
+  { key: 'auditRequired', env: 'COUPONTOOLS_AUDIT_REQUIRED', flag: '--audit-required', kind: { type: 'bool' }, help: 'While the audit log cannot be written (a full disk), refuse write tools with a clear message instead of running them unaudited.', defaultText: 'on when an audit log is set' },
   { key: 'sandbox', env: 'COUPONTOOLS_SANDBOX', flag: '--sandbox', kind: { type: 'bool' }, help: 'Use the embedded sandbox even when credentials are set.', defaultText: 'off (on without credentials)' },
   { key: 'sandboxState', env: 'COUPONTOOLS_SANDBOX_STATE', flag: '--sandbox-state', kind: { type: 'string' }, help: 'JSON file the sandbox loads its data from and saves it to.', defaultText: '(in memory)' },
 ];
@@ -74,6 +77,7 @@ const DEFAULTS: Config = {
   tools: undefined,
   dryRun: false,
   auditLog: undefined,
+  auditRequired: undefined,
 };
 
 export type CliAction = { action: 'help' } | { action: 'version' } | { action: 'run'; config: Config };
@@ -84,8 +88,8 @@ function label(setting: Setting): string {
 
 function parseValue(setting: Setting, raw: string): Config[keyof Config] {
   const { kind } = setting;
-  // Never echo a secret back, even in an error: a hidden setting, or the user:password part of a URL.
-  const shown = kind.type === 'string' && kind.secret ? '(hidden)' : JSON.stringify(kind.type === 'url' ? raw.replace(/^([^:/?#]*:\/\/)[^/?#]*@/, '$1(hidden)@') : raw);
+  // Never echo a secret back, even in an error, nor the credentials a URL may carry.
+  const shown = kind.type === 'string' && kind.secret ? '(hidden)' : JSON.stringify(kind.type === 'url' ? withoutUserinfo(raw) : raw);
   switch (kind.type) {
     case 'string':
       if (raw.trim() === '') throw new ConfigError(`${label(setting)} must not be empty`);
@@ -99,6 +103,10 @@ function parseValue(setting: Setting, raw: string): Config[keyof Config] {
       }
       if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${label(setting)} must be an http(s) URL, got ${shown}`);
       if (url.username || url.password) throw new ConfigError(`${label(setting)} must not contain credentials`);
+      // Paths are appended to the base, so a query or fragment would swallow them (`…/v4#x` + `/loyalty/…` is `…/v4`).
+      if (url.search !== '' || url.hash !== '' || /[?#]/.test(raw)) {
+        throw new ConfigError(`${label(setting)} must not have a query string or fragment, got ${shown}`);
+      }
       return url.toString().replace(/\/+$/, '');
     }
     case 'int': {
@@ -165,6 +173,21 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Cl
     throw new ConfigError('COUPONTOOLS_API_KEY and COUPONTOOLS_API_SECRET go together: set both for the live API, or neither for the sandbox');
   }
   return { action: 'run', config };
+}
+
+/** A URL as typed, minus any `user:password@` (shown in errors; it may hold credentials). */
+function withoutUserinfo(raw: string): string {
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/?#]*@/i, '$1(hidden)@');
+}
+
+const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/** A warning for live credentials sent in clear text over the network, or undefined. */
+export function plainHttpWarning(config: Config): string | undefined {
+  if (usesSandbox(config)) return undefined;
+  const url = new URL(config.baseUrl);
+  if (url.protocol !== 'http:' || LOOPBACK_HOSTS.test(url.hostname)) return undefined;
+  return `COUPONTOOLS_BASE_URL is plain http:// to ${url.hostname}: the API key and secret go over the network unencrypted, readable by anyone on the path. Use https://.`;
 }
 
 /** True when the server talks to the embedded sandbox rather than the live API. */

@@ -34,7 +34,17 @@ export interface ClientOptions {
   /** Longest wait we accept between attempts (a longer Retry-After is returned to the model instead). */
   maxRetryWaitMs?: number;
   random?: () => number;
+  /** Starts an attempt's deadline (default: a real timer); tests pass one that expires on cue, so no verdict races the clock. */
+  armDeadline?: ArmDeadline;
 }
+
+/** Calls `expire` once the attempt to `url` has had `ms`; the returned function disarms it. */
+export type ArmDeadline = (ms: number, expire: () => void, url: string) => () => void;
+
+const realDeadline: ArmDeadline = (ms, expire) => {
+  const timer = setTimeout(expire, ms);
+  return () => clearTimeout(timer);
+};
 
 /** The most response body we read; anything larger is not a Coupontools answer we can use. */
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -242,10 +252,14 @@ export class CoupontoolsClient {
   private async attempt(method: HttpMethod, url: string, body: string | undefined, isRead: boolean, signal: AbortSignal | undefined): Promise<ApiResponse> {
     const timeout = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      timeout.abort();
-    }, this.options.timeoutMs);
+    const disarm = (this.options.armDeadline ?? realDeadline)(
+      this.options.timeoutMs,
+      () => {
+        timedOut = true;
+        timeout.abort();
+      },
+      url,
+    );
     const onAbort = (): void => timeout.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     // After the request has left, a failed write may still have been applied.
@@ -278,7 +292,7 @@ export class CoupontoolsClient {
       }
       return interpret(res.statusCode, res.headers, text, isRead, this.redact);
     } finally {
-      clearTimeout(timer);
+      disarm();
       signal?.removeEventListener('abort', onAbort);
     }
   }

@@ -5,7 +5,7 @@ import type { AuditLog } from './audit.js';
 import type { ConfirmGate, ElicitAnswer } from './confirm.js';
 import { IdempotencyStore } from './idempotency.js';
 import type { Logger } from './log.js';
-import { auditCall, WritesInFlight } from './pipeline/audit.js';
+import { auditCall, auditRefusal, WritesInFlight } from './pipeline/audit.js';
 import { startCall, type RequestLayer } from './pipeline/call.js';
 import { confirmation, confirmTokenInput, isGated } from './pipeline/confirmation.js';
 import { withDryRun } from './pipeline/dry-run.js';
@@ -71,7 +71,9 @@ export function createServer(options: ServerOptions): McpServer {
     /** The call pipeline: every rule, in this order, for every tool. */
     const handle = async (rawArgs: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> => {
       const call = startCall(tool, rawArgs, options.api, dryRun, signal);
-      const audited = auditCall(call, audit, log, writesInFlight); // 1. audit: one line per write attempt
+      const refused = auditRefusal(call, audit, shape); // 1. audit: a write that cannot be audited is not run,
+      if (refused) return refused;
+      const audited = auditCall(call, audit, log, writesInFlight); //   and every write attempt gets one line
       const key = await claimKey(call, idempotency, dryRun, shape); // 2. idempotency: a repeat is answered from memory
       if (key.kind === 'answered') return audited.finish(key.step);
       const elicit = server.server.getClientCapabilities()?.elicitation?.form ? (message: string) => ask(server, message, signal) : undefined;

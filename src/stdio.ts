@@ -1,7 +1,9 @@
 // MCP over stdio (the default verb): parse settings, start the server, shut down cleanly on EOF and signals.
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { Admission, AdmittedTransport } from './admission.js';
 import { createApp } from './app.js';
-import { ConfigError, helpText, parseConfig, usesSandbox } from './config.js';
+import { ConfigError, helpText, parseConfig, plainHttpWarning, usesSandbox } from './config.js';
+import { LineCap, MAX_FRAME_BYTES } from './line-cap.js';
 import { packageInfo } from './package-info.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -40,6 +42,8 @@ export async function main(argv: string[]): Promise<void> {
   const { log } = app;
   if (config.dryRun) log.info('DRY RUN: writes send nothing and return the request they would send.');
   if (config.readOnly) log.info('READ-ONLY: only list_loyalty_cards, list_users and get_user are offered.');
+  const clearText = plainHttpWarning(config);
+  if (clearText) log.warn(clearText);
   if (config.confirm === 'off') log.warn('COUPONTOOLS_CONFIRM=off: delete_user, void_user and broadcast pushes run without asking a human.');
   log.info(
     usesSandbox(config)
@@ -60,10 +64,17 @@ export async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.stdin.on('end', () => shutdown('stdin closed'));
+  // The client is gone (EPIPE): nobody can read an answer or a log line, so stop, once, quietly.
+  process.stdout.on('error', () => shutdown('stdout closed'));
   process.on('uncaughtException', (err) => log.error('unexpected error (the session goes on)', err));
   process.on('unhandledRejection', (err) => log.error('unhandled rejection (the session goes on)', err));
 
-  const transport = new StdioServerTransport();
+  const frames = process.stdin.pipe(
+    new LineCap(MAX_FRAME_BYTES, (bytes) => log.warn(`discarded a ${bytes}-byte line on stdin: over the ${MAX_FRAME_BYTES}-byte frame cap, so no answer comes for it`)),
+  );
+  // One pending 'drain' listener per answer waiting on a slow reader; admission keeps them few.
+  process.stdout.setMaxListeners(0);
+  const transport = new AdmittedTransport(new StdioServerTransport(frames, process.stdout), new Admission(), frames);
   transport.onerror = (err) => log.warn(`ignored a malformed message on stdin: ${err.message}`);
   await app.server.connect(transport);
 }

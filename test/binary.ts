@@ -64,13 +64,24 @@ export async function startRawSession(args: string[], env: Record<string, string
     err: () => err,
     send: (message) => child.stdin.write(`${JSON.stringify(message)}\n`),
     raw: (text) => child.stdin.write(text),
+    // Waits for the line itself (or the process's end), never for a fixed time: a busy machine is slow, not wrong.
     async answer(id) {
-      for (let i = 0; i < 400; i++) {
-        const line = out.split('\n').find((l) => l.includes(`"id":${id},`) || l.endsWith(`"id":${id}}`));
-        if (line) return JSON.parse(line) as Record<string, unknown>;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      throw new Error(`no answer to ${id}; stderr: ${err}`);
+      const find = () => out.split('\n').find((l) => l.includes(`"id":${id},`) || l.endsWith(`"id":${id}}`));
+      const line = find() ?? (await new Promise<string | undefined>((resolve) => {
+        const check = (): void => {
+          const found = find();
+          if (found === undefined) return;
+          child.stdout.off('data', check);
+          resolve(found);
+        };
+        child.stdout.on('data', check);
+        void closed.then(() => {
+          child.stdout.off('data', check);
+          resolve(find());
+        });
+      }));
+      if (line === undefined) throw new Error(`no answer to ${id}; the process ended; stderr: ${err}`);
+      return JSON.parse(line) as Record<string, unknown>;
     },
     async whenClosed() {
       const from = Date.now();

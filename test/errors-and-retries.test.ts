@@ -4,7 +4,7 @@ import { startHarness, textOf, type Harness } from './harness.js';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ env: { COUPONTOOLS_TIMEOUT_MS: '400', COUPONTOOLS_CONFIRM: 'off' } });
+  h = await startHarness({ env: { COUPONTOOLS_TIMEOUT_MS: '20000', COUPONTOOLS_CONFIRM: 'off' } });
 });
 afterAll(() => h.close());
 afterEach(() => {
@@ -93,7 +93,7 @@ describe('error mapping', () => {
   it('a read that hangs ends at the configured timeout', async () => {
     h.sandbox.inject({ path: JANE, hang: true });
     const text = await failure('get_user', { loyalty_card_id: 1001, user_id: 5001 });
-    expect(text).toContain('No complete answer within 400 ms');
+    expect(text).toContain('No complete answer within 20000 ms');
     expect(h.sandbox.requests).toHaveLength(1);
   });
 

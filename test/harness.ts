@@ -9,6 +9,7 @@ import { expect } from 'vitest';
 import { createApp, type App } from '../src/app.js';
 import { parseConfig, type Config } from '../src/config.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
+import { cuedDeadlines } from './deadlines.js';
 
 /** A distinctive secret: any test output containing it is a leak. */
 export const TEST_SECRET = 'sk_live_TEST-SECRET-7d1f9c2a';
@@ -76,13 +77,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     config = action.config;
   }
   const stderr: string[] = [];
+  // A hang times out the moment the sandbox holds it; nothing else ever times out, however busy the machine.
+  const deadlines = cuedDeadlines();
   const app = await createApp(config, {
     ...(options.now ? { now: options.now } : {}),
-    client: { retryBaseMs: 5, random: () => 0.5 },
+    client: { retryBaseMs: 5, random: () => 0.5, armDeadline: deadlines.arm },
     stderr: (line) => stderr.push(line),
   });
   const activeSandbox = sandbox ?? app.sandbox;
   if (!activeSandbox) throw new Error('no sandbox');
+  deadlines.watch(activeSandbox);
   const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: options.elicit ? { elicitation: {} } : {} });
   if (options.elicit) {
     const answer = options.elicit;

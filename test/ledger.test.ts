@@ -9,12 +9,13 @@ import { addHolder } from '../src/sandbox/holder-records.js';
 import { seedState, startSandbox, type Fault, type Sandbox } from '../src/sandbox/index.js';
 import { createRandom } from '../src/sandbox/seed.js';
 import type { StampCard } from '../src/sandbox/state.js';
+import { cuedDeadlines } from './deadlines.js';
 
 const CALLS = 2000;
 /** Calls in flight at once (and the request layer's cap, so a hang holds up only its own lane). */
 const LANES = 16;
-/** Short, so the 80 hangs of a run cost little; far above what an unfaulted loopback call takes. */
-const TIMEOUT_MS = 400;
+/** Never reached by the clock: a hang times out on cue, the moment the sandbox holds it. */
+const TIMEOUT_MS = 30_000;
 const SEED = 20_251_125;
 const KEY = 'ledger-key';
 const SECRET = 'ledger-secret-5e0b7d';
@@ -96,8 +97,10 @@ async function startRig(): Promise<Rig> {
   });
   if (action.action !== 'run') throw new Error('unexpected');
   const stderr: string[] = [];
+  const deadlines = cuedDeadlines();
+  deadlines.watch(sandbox);
   const app: App = await createApp(action.config, {
-    client: { retryBaseMs: 5, random: () => 0.5 },
+    client: { retryBaseMs: 5, random: () => 0.5, armDeadline: deadlines.arm },
     stderr: (line) => stderr.push(line),
   });
   const client = new Client({ name: 'ledger-test', version: '1.0.0' });

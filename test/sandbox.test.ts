@@ -875,6 +875,21 @@ describe('fault injection', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(45);
   });
 
+  it('holds a request until release(), then answers it, meeting the rest of its fault', async () => {
+    sandbox.inject({ path: cardsPath, hold: true, status: 503, body: { message: 'held then busy' } });
+    let answered = false;
+    const pending = call('GET', '/loyalty/loyalty-cards').then((reply) => {
+      answered = true;
+      return reply;
+    });
+    await waitFor(() => sandbox.held === 1);
+    expect(answered).toBe(false);
+    sandbox.release();
+    const reply = await pending;
+    expect(reply.status).toBe(503);
+    expect(sandbox.held).toBe(0);
+  });
+
   it('answers with a status, extra headers and a JSON object body', async () => {
     sandbox.inject({ path: cardsPath, status: 429, headers: { 'Retry-After': '1' }, body: { message: 'slow down' } });
     const reply = await call('GET', '/loyalty/loyalty-cards');

@@ -3,6 +3,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { auditFields, type AuditLog, type AuditOutcome, type AuditRecord } from '../audit.js';
 import type { Logger } from '../log.js';
 import type { Call, Step } from './call.js';
+import type { Shaper } from './result-shaping.js';
 
 /**
  * Write calls that have started and not yet answered. On shutdown each one either finishes
@@ -42,6 +43,20 @@ export class WritesInFlight {
 export interface AuditStage {
   /** Records the step's outcome (once) and hands its result on. */
   finish(step: Step): CallToolResult;
+}
+
+/**
+ * A write that could not be audited is not run (COUPONTOOLS_AUDIT_REQUIRED): the refusal comes
+ * before anything is sent, and says why. Reads never wait on the audit log.
+ */
+export function auditRefusal(call: Call, audit: AuditLog | undefined, shape: Shaper): CallToolResult | undefined {
+  if (!call.writes || !audit) return undefined;
+  try {
+    audit.ensureWritable();
+    return undefined;
+  } catch (err) {
+    return shape.failure(err instanceof Error ? err.message : String(err));
+  }
 }
 
 export function auditCall(call: Call, audit: AuditLog | undefined, log: Logger, inFlight: WritesInFlight): AuditStage {

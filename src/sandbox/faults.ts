@@ -13,6 +13,11 @@ export interface Fault {
    * on a write leaves the outcome unknown, not undone).
    */
   latencyMs?: number;
+  /**
+   * Like latency, but for as long as the test likes: the request is held (body read, nothing
+   * handled) until `sandbox.release()`, so a test decides the order of events, not the clock.
+   */
+  hold?: boolean;
   /** Respond with this status instead of the normal answer. */
   status?: number;
   /** With status: body (object => JSON). A string starting with '<' is sent as text/html, other strings as application/json unless headers say otherwise. */
@@ -45,8 +50,8 @@ function checkFault(fault: Fault): void {
   }
   const failures = [fault.status !== undefined, fault.reset !== undefined, fault.hang === true].filter(Boolean).length;
   if (failures > 1) throw new TypeError('A fault takes at most one of status, reset and hang');
-  if (failures === 0 && fault.latencyMs === undefined) {
-    throw new TypeError('A fault needs at least one of latencyMs, status, reset and hang');
+  if (failures === 0 && fault.latencyMs === undefined && fault.hold !== true) {
+    throw new TypeError('A fault needs at least one of latencyMs, hold, status, reset and hang');
   }
   if ((fault.body !== undefined || fault.headers !== undefined) && fault.status === undefined) {
     throw new TypeError('Fault.body and Fault.headers only apply together with Fault.status');

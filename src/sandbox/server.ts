@@ -70,6 +70,15 @@ export interface Sandbox {
   /** High-water mark of inFlight since start or resetStats(). */
   readonly maxInFlight: number;
   resetStats(): void;
+  /**
+   * Calls `listener` whenever a hang fault starts holding a request (after the change was made,
+   * with `apply`); tests end the client's wait there instead of racing a timer. Returns the unsubscribe.
+   */
+  onHang(listener: (request: RecordedRequest) => void): () => void;
+  /** Requests a hold fault is holding now. */
+  readonly held: number;
+  /** Lets every held request go on to be handled (and to meet the rest of its fault). */
+  release(): void;
   /** Live state (tests read it to find seeded ids). */
   readonly state: SandboxState;
   /** Stops listening and destroys all open sockets (hanging ones too). */
@@ -147,6 +156,8 @@ class LoopbackSandbox implements Sandbox {
   readonly requests: RecordedRequest[] = [];
   readonly ledger: StampLedgerEntry[] = [];
   private readonly faults = new FaultQueue();
+  private readonly hangListeners = new Set<(request: RecordedRequest) => void>();
+  private readonly holding = new Set<() => void>();
   private readonly sockets = new Set<Socket>();
   private readonly closing = new AbortController();
   private readonly server = createServer((request, response) => void this.handle(request, response));
@@ -219,6 +230,18 @@ class LoopbackSandbox implements Sandbox {
   resetStats(): void {
     this.peak = this.active;
   }
+  get held(): number {
+    return this.holding.size;
+  }
+  release(): void {
+    const waiting = [...this.holding];
+    this.holding.clear();
+    for (const go of waiting) go();
+  }
+  onHang(listener: (request: RecordedRequest) => void): () => void {
+    this.hangListeners.add(listener);
+    return () => this.hangListeners.delete(listener);
+  }
 
   close(): Promise<void> {
     this.closed ??= new Promise<void>((resolve) => {
@@ -231,6 +254,23 @@ class LoopbackSandbox implements Sandbox {
 
   private trim(history: unknown[]): void {
     if (history.length > this.historyLimit) history.splice(0, history.length - this.historyLimit);
+  }
+
+  /** Resolves false if the sandbox closed before release(). */
+  private heldUntilReleased(): Promise<boolean> {
+    if (this.closing.signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const onClose = (): void => {
+        this.holding.delete(go);
+        resolve(false);
+      };
+      const go = (): void => {
+        this.closing.signal.removeEventListener('abort', onClose);
+        resolve(true);
+      };
+      this.holding.add(go);
+      this.closing.signal.addEventListener('abort', onClose, { once: true });
+    });
   }
 
   /** Resolves false if the sandbox closed while waiting. */
@@ -280,20 +320,25 @@ class LoopbackSandbox implements Sandbox {
       }
     }
     if (fault?.latencyMs !== undefined && !(await this.pause(fault.latencyMs))) return;
+    if (fault?.hold === true && !(await this.heldUntilReleased())) return;
 
-    if (fault !== undefined && fault.apply !== true && this.failed(fault, request, response)) return;
+    if (fault !== undefined && fault.apply !== true && this.failed(fault, record, request, response)) return;
     const answer = this.answer(record, body.tooLarge);
-    if (fault !== undefined && fault.apply === true && this.failed(fault, request, response)) return;
+    if (fault !== undefined && fault.apply === true && this.failed(fault, record, request, response)) return;
     sendApiResponse(response, answer);
   }
 
   /** Carries out the fault's failure, if it has one; false for a latency-only fault. */
-  private failed(fault: Fault, request: IncomingMessage, response: ServerResponse): boolean {
+  private failed(fault: Fault, record: RecordedRequest, request: IncomingMessage, response: ServerResponse): boolean {
     if (fault.reset === 'after-read') {
       resetSocket(request.socket);
       return true;
     }
-    if (fault.hang === true) return true; // no answer; close() destroys the socket
+    if (fault.hang === true) {
+      // No answer; close() destroys the socket.
+      for (const listener of this.hangListeners) listener(record);
+      return true;
+    }
     if (fault.status !== undefined) {
       const { status, headers, body } = faultResponse({ ...fault, status: fault.status });
       send(response, status, headers, body);
