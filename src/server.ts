@@ -77,13 +77,12 @@ export class WritesInFlight {
 /** How long a human has to answer a confirmation prompt. */
 export const ELICIT_TIMEOUT_MS = 10 * 60 * 1000;
 
-const confirmTokenInput = z.string().max(64).optional().describe('From the preview, once the user said yes');
+// Bounds checked but not shown: the tool descriptions and the preview's `next` say what these are.
+const confirmTokenInput = z.string().refine((s) => s.length <= 64, { error: 'not a confirm_token from a preview' }).optional();
 const idempotencyKeyInput = z
   .string()
-  .min(1)
-  .max(128)
-  .optional()
-  .describe('Receipt or order number; a repeat is not sent');
+  .refine((s) => s.length >= 1 && s.length <= 128, { error: 'idempotency_key: 1-128 characters, e.g. the receipt number' })
+  .optional();
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
@@ -169,6 +168,8 @@ export function createServer(options: ServerOptions): McpServer {
     let inputSchema = tool.input;
     if (tokens) inputSchema = inputSchema.extend({ confirm_token: confirmTokenInput });
     if (tool.idempotencyKey) inputSchema = inputSchema.extend({ idempotency_key: idempotencyKeyInput });
+    // extend() drops the tool's metadata: tools/list shows extended inputs as the tool showed its own.
+    if (inputSchema !== tool.input) inputSchema = inputSchema.meta({ additionalProperties: undefined });
     // A preview or a dry run has none of the tool's own fields.
     const outputSchema = tokens || (dryRun && writes) ? tool.output.partial() : tool.output;
 
