@@ -101,12 +101,12 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 function describeFailure(err: CoupontoolsError): string {
-  const parts: string[] = [];
-  if (err.status !== undefined) parts.push(`HTTP ${err.status}${STATUS_TEXT[err.status] ? ` ${STATUS_TEXT[err.status]}` : ''}`);
-  if (err.apiCode !== undefined) parts.push(`code ${err.apiCode}`);
-  const head = parts.length ? `${parts.join(', ')}: ` : '';
+  const head = err.status !== undefined ? `HTTP ${err.status}${STATUS_TEXT[err.status] ? ` ${STATUS_TEXT[err.status]}` : ''}: ` : '';
+  // The API's own words and code are quoted as the API's, so "505" never reads as an HTTP status.
+  const code = err.apiCode !== undefined ? ` (Coupontools error code ${err.apiCode})` : '';
+  if (err.apiMessage !== undefined) return `${head}the API says ${JSON.stringify(err.apiMessage)}${code}`;
   // Sentences are joined with ". " by the callers, so a message's own full stop goes.
-  return `${head}${err.apiMessage ?? err.detail ?? 'no message'}`.replace(/\.\s*$/, '');
+  return `${head}${err.detail ?? 'no message'}${code}`.replace(/\.\s*$/, '');
 }
 
 /** The text the model reads for a failed call. */
@@ -273,7 +273,33 @@ export function createServer(options: ServerOptions): McpServer {
     );
   }
   compactToolsList(server);
+  plainInputErrors(server);
   return server;
+}
+
+/**
+ * The SDK answers bad arguments with "MCP error -32602: Input validation error: Invalid arguments
+ * for tool X: <message> at <path>" per issue. The tools' messages already name the argument and
+ * end in what to do, so the model reads "X: <message>" instead, with the path only where the
+ * message does not name it. Wrapped like compactToolsList; an unknown SDK text passes unchanged.
+ */
+function plainInputErrors(server: McpServer): void {
+  const handlers = (server.server as unknown as { _requestHandlers?: Map<string, RawHandler> })._requestHandlers;
+  const original = handlers?.get('tools/call');
+  if (!handlers || !original) return;
+  handlers.set('tools/call', async (request, extra) => {
+    const result = (await original(request, extra)) as CallToolResult;
+    const first = result.isError ? result.content?.[0] : undefined;
+    const match = first?.type === 'text' ? /^MCP error -32602: Input validation error: Invalid arguments for tool ([\w-]+): ([\s\S]*)$/.exec(first.text) : null;
+    if (!first || first.type !== 'text' || !match) return result;
+    const issues = (match[2] ?? '').split('\n').map((line) => {
+      const at = /^([\s\S]*) at ([\w.[\]-]+)$/.exec(line);
+      if (!at) return line;
+      const [, message = '', path = ''] = at;
+      return message.includes(path.split('.')[0] ?? path) ? message : `${path}: ${message}`;
+    });
+    return { ...result, content: [{ type: 'text', text: `Invalid arguments for ${match[1]}: ${issues.join('; ')}` }, ...result.content.slice(1)] };
+  });
 }
 
 type RawHandler = (request: unknown, extra: unknown) => Promise<unknown>;

@@ -84,28 +84,35 @@ export const USER_FIELD_NAMES = Object.keys(userFields) as UserFieldName[];
 export const USER_FIELD_PATTERN = '^(first_name|last_name|email|phone|address|zip|city|custom_[1-8])$';
 const userFieldsJson = { patternProperties: { [USER_FIELD_PATTERN]: { type: 'string' } } };
 
-/** "Unknown key x; valid keys: a, b" — the model learns the right name from the refusal itself. */
-function unknownKeys(valid: readonly string[], extra?: (keys: string[]) => string | undefined) {
-  return (issue: { code?: string; keys?: string[] }): string | undefined => {
+/** Names the user fields compactly in an error (the list of fifteen reads badly). */
+const validNames = (names: string[]): string[] =>
+  names.includes('custom_1') ? [...names.filter((n) => !n.startsWith('custom_')), 'custom_1…custom_8'] : names;
+
+interface KeysIssue {
+  code?: string;
+  keys?: string[];
+  /** The object schema that raised it: its shape, after any extend() by the seam, lists the valid keys. */
+  inst?: unknown;
+}
+
+/** "Unknown key x: use only a, b" — the model learns the right name from the refusal itself. */
+function unknownKeys(extra?: (keys: string[]) => string | undefined) {
+  return (issue: KeysIssue): string | undefined => {
     if (issue.code !== 'unrecognized_keys' || !issue.keys) return undefined;
     const special = extra?.(issue.keys);
     if (special) return special;
-    return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}: use only ${valid.join(', ')}`;
+    const shape = (issue.inst as { _zod?: { def?: { shape?: object } } } | undefined)?._zod?.def?.shape ?? {};
+    const valid = validNames(Object.keys(shape));
+    const unknown = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+    return valid.length ? `${unknown}: use only ${valid.join(', ')}` : `${unknown}: call it with no arguments`;
   };
 }
-
-/** Names the user fields compactly in an error (the list of fifteen reads badly). */
-const validNames = (shape: z.ZodRawShape): string[] => {
-  const names = Object.keys(shape);
-  if (!names.includes('custom_1')) return names;
-  return [...names.filter((n) => !n.startsWith('custom_')), 'custom_1…custom_8'];
-};
 
 /** A tool's argument object: strict, and an unknown key is answered with the valid ones. */
 export function toolInput<Shape extends z.ZodRawShape>(shape: Shape, extra?: (keys: string[]) => string | undefined) {
   // Strict when parsing; tools/list leaves out `additionalProperties: false` (12 × 29 bytes on
   // every turn), and the refusal of an unknown key names the valid ones instead.
-  return z.strictObject(shape, { error: unknownKeys(validNames(shape), extra) }).meta({ additionalProperties: undefined });
+  return z.strictObject(shape, { error: unknownKeys(extra) }).meta({ additionalProperties: undefined });
 }
 
 /**
