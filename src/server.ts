@@ -155,7 +155,7 @@ export function createServer(options: ServerOptions): McpServer {
   /** A remembered result, said to be one. */
   const replayOf = (first: CallToolResult): CallToolResult => {
     if (first.isError) {
-      return failure(`Replay: this idempotency_key was already used with these arguments, and nothing was sent now. The first call's answer was: ${first.content.map((c) => (c.type === 'text' ? c.text : '')).join(' ')}`);
+      return failure(`Replay: this idempotency_key was already used with these arguments, and nothing was sent now. The first call's answer was: ${first.content.map((c) => (c.type === 'text' ? c.text : '')).join(' ')} If the read tools show it was not applied, call again with a new idempotency_key.`);
     }
     return success({ ...(first.structuredContent ?? {}), replayed: true });
   };

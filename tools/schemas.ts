@@ -15,8 +15,8 @@ export const missingOr =
 
 /** Where each required id comes from, so a missing one says what to call. */
 const ID_SOURCE: Record<string, string> = {
-  loyalty_card_id: 'list_loyalty_cards gives card ids',
-  user_id: 'list_users gives user ids',
+  loyalty_card_id: 'call list_loyalty_cards for card ids',
+  user_id: 'call list_users for user ids',
 };
 
 /** An id for a URL path or a body: a positive integer or a safe string; always a string after parsing. */

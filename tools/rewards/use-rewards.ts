@@ -13,7 +13,7 @@ export const useRewards = defineTool({
     loyalty_card_id: loyaltyCardId,
     user_id: userId,
     reward_ids: z
-      .array(idInput('reward_ids'), { error: missingOr('reward_ids', 'reward_ids must be an array of ids', 'get_user lists rewards_available') })
+      .array(idInput('reward_ids'), { error: missingOr('reward_ids', 'reward_ids must be an array of ids', 'call get_user and use ids from rewards_available') })
       .min(1, { error: 'give at least one reward id' })
       .refine((ids) => ids.length <= 50, { error: 'at most 50 reward ids per call' }),
   }),

@@ -17,7 +17,7 @@ export const addStamps = defineTool({
     loyalty_card_id: loyaltyCardId,
     user_id: userId,
     amount: z
-      .int({ error: missingOr('amount', 'amount must be a whole number', 'give the stamps or points to add, e.g. 1') })
+      .int({ error: missingOr('amount', 'amount must be a whole number', 'give the stamps or points to add (1 or more)') })
       .min(1, { error: 'amount must be at least 1' })
       .refine((n) => n <= MAX_STAMPS_PER_CALL, { error: `amount: at most ${MAX_STAMPS_PER_CALL} per call` })
       .meta({ maximum: undefined }),

@@ -15,7 +15,7 @@ export const updateUser = defineTool({
     const others = keys.filter((k) => k !== 'amount');
     return `amount is not allowed here: use add_stamps to add stamps${others.length ? `; unknown keys: ${others.join(', ')}` : ''}`;
   }).refine(({ loyalty_card_id: _card, user_id: _user, ...fields }) => Object.values(fields).some((v) => v !== undefined), {
-    error: 'give at least one field to change, e.g. email or phone',
+    error: 'give at least one field to change, such as email or phone',
   }),
   output: z.looseObject({ user: apiObject }),
   access: 'write',
