@@ -118,7 +118,7 @@ describe('output schemas accept any JSON from the API', () => {
     const answers: unknown[] = [];
     for (const field of c.fields) for (const form of FORMS) answers.push(setAt(c.body(), field, form));
     const base = c.body();
-    const collide = (target: Json) => Object.fromEntries(COLLIDING.map((k) => [k, { from: 'api' }]).concat(Object.entries(target)));
+    const collide = (target: Json): Json => ({ ...Object.fromEntries(COLLIDING.map((k) => [k, { from: 'api' }])), ...target });
     if (Array.isArray(base)) answers.push(base.map((item) => (item && typeof item === 'object' ? collide(item as Json) : item)));
     else {
       const b = base as Json;
