@@ -1,4 +1,5 @@
 // Scripted owner requests, end to end: a rule-following agent (no LLM) that acts only on what the server tells it.
+import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -260,5 +261,12 @@ describe('owner requests, end to end', () => {
     const made = a.h.sandbox.state.cards.find((c) => c.id === id)!;
     expect(made.rewards.map((r) => r.name)).toEqual(['Free pastry', 'Free coffee']);
     expect(a.h.sandbox.state.holders.filter((u) => u.loyalty_card_id === id)).toEqual([]);
+  });
+
+  it('the README lists every scenario with its measured count, and the total', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(counts.length).toBeGreaterThanOrEqual(12);
+    for (const [name, n] of counts) expect(readme, name).toContain(`| ${name} | ${n} |`);
+    expect(readme).toContain(`${counts.length} scenarios, **${counts.reduce((sum, [, n]) => sum + n, 0)} tool calls** in all`);
   });
 });
