@@ -45,9 +45,9 @@ export class CoupontoolsError extends Error {
     switch (this.status) {
       case 401:
       case 403:
-        return 'The API rejected the credentials: check COUPONTOOLS_API_KEY and COUPONTOOLS_API_SECRET (the human must fix this; retrying will not help).';
+        return 'The API rejected the credentials; retrying will not help: ask the human to check COUPONTOOLS_API_KEY and COUPONTOOLS_API_SECRET.';
       case 404:
-        return 'Check the ids: list_loyalty_cards gives card ids, list_users (filter by email, phone or name) gives user ids.';
+        return 'Look the ids up again: list_loyalty_cards for card ids, list_users with filter {"email": …} or {"last_name": …} for user ids.';
       case 400:
       case 422:
         return 'The API refused the values: correct the field named in the message and call again.';

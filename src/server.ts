@@ -63,6 +63,8 @@ export function createServer(options: ServerOptions): McpServer {
     let inputSchema = tool.input;
     if (tokens) inputSchema = inputSchema.extend({ confirm_token: confirmTokenInput });
     if (tool.idempotencyKey) inputSchema = inputSchema.extend({ idempotency_key: idempotencyKeyInput });
+    // extend() drops the tool's metadata: tools/list shows extended inputs as the tool showed its own.
+    if (inputSchema !== tool.input) inputSchema = inputSchema.meta({ additionalProperties: undefined });
     // A write's answer may have none of the tool's own fields: a preview, a dry run, or a write the
     // API accepted whose answer cannot be shown (it stays applied, and says so).
     const outputSchema = tokens || tool.access !== 'read' ? tool.output.partial() : tool.output;
@@ -105,10 +107,36 @@ export function createServer(options: ServerOptions): McpServer {
     );
   }
   compactToolsList(server);
+  plainInputErrors(server);
   return server;
 }
 
 type RawHandler = (request: unknown, extra: unknown) => Promise<unknown>;
+
+/**
+ * The SDK answers bad arguments with "MCP error -32602: Input validation error: Invalid arguments
+ * for tool X: <message> at <path>" per issue. The tools' messages already name the argument and
+ * end in what to do, so the model reads "X: <message>" instead, with the path only where the
+ * message does not name it. Wrapped like compactToolsList; an unknown SDK text passes unchanged.
+ */
+function plainInputErrors(server: McpServer): void {
+  const handlers = (server.server as unknown as { _requestHandlers?: Map<string, RawHandler> })._requestHandlers;
+  const original = handlers?.get('tools/call');
+  if (!handlers || !original) return;
+  handlers.set('tools/call', async (request, extra) => {
+    const result = (await original(request, extra)) as CallToolResult;
+    const first = result.isError ? result.content?.[0] : undefined;
+    const match = first?.type === 'text' ? /^MCP error -32602: Input validation error: Invalid arguments for tool ([\w-]+): ([\s\S]*)$/.exec(first.text) : null;
+    if (!first || first.type !== 'text' || !match) return result;
+    const issues = (match[2] ?? '').split('\n').map((line) => {
+      const at = /^([\s\S]*) at ([\w.[\]-]+)$/.exec(line);
+      if (!at) return line;
+      const [, message = '', path = ''] = at;
+      return message.includes(path.split('.')[0] ?? path) ? message : `${path}: ${message}`;
+    });
+    return { ...result, content: [{ type: 'text', text: `Invalid arguments for ${match[1]}: ${issues.join('; ')}` }, ...result.content.slice(1)] };
+  });
+}
 
 /**
  * tools/list as the SDK builds it, minus what every user pays for on every turn and no client

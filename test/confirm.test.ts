@@ -30,7 +30,7 @@ describe('token flow (auto mode, client without elicitation)', () => {
 
     const done = await h.call('delete_user', { loyalty_card_id: 1001, user_id: '5001', confirm_token: sc.confirm_token });
     expect(done.isError, textOf(done)).toBeFalsy();
-    expect(done.structuredContent).toMatchObject({ deleted: true, user_id: '5001' });
+    expect(done.structuredContent).toMatchObject({ deleted: true, user_id: 5001 });
     expect(writes(h).map((r) => [r.method, r.path])).toEqual([['DELETE', '/v4/loyalty/loyalty-cards/1001/stats/5001']]);
   });
 
@@ -87,7 +87,7 @@ describe('token flow (auto mode, client without elicitation)', () => {
     expect(sc.effect).toContain('Closed Monday');
     expect(writes(h)).toHaveLength(0);
     const targeted = await h.call('send_push_notification', { loyalty_card_id: 1001, message: 'Hi Jane', recipient_user_ids: [5001] });
-    expect(targeted.structuredContent).toMatchObject({ audience: '1 selected' });
+    expect(targeted.structuredContent).toMatchObject({ audience: 'selected', recipients: 1 });
     expect(writes(h)).toHaveLength(1);
     const confirmed = await h.call('send_push_notification', { loyalty_card_id: 1001, message: 'Closed Monday', confirm_token: sc.confirm_token });
     expect(confirmed.structuredContent).toMatchObject({ audience: 'all' });

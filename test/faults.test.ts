@@ -136,7 +136,7 @@ const TOOLS: readonly ToolCase[] = [
     method: 'DELETE',
     target: fixed(JANE, { loyalty_card_id: 1001, user_id: 5001 }),
     applied: (s) => (jane(s) ? 0 : 1),
-    shows: (r) => check(r.deleted === true && r.user_id === '5001', 'Jane deleted'),
+    shows: (r) => check(r.deleted === true && r.user_id === 5001, 'Jane deleted'),
   },
   {
     name: 'send_push_notification',

@@ -381,7 +381,7 @@ async function checkCase(h: Harness, tool: ToolDefinition, oracle: z.ZodType, c:
     // Property 2: refused by the input schema, naming a field, before anything is sent.
     tally.invalid++;
     expect(result.isError).toBe(true);
-    expect(message.startsWith(`MCP error -32602: Input validation error: Invalid arguments for tool ${tool.name}: `), message).toBe(true);
+    expect(message.startsWith(`Invalid arguments for ${tool.name}: `), message).toBe(true);
     const named = namedByIssues(verdict.error.issues);
     expect(named.some((n) => message.includes(n)), `message names none of ${JSON.stringify(named)}`).toBe(true);
     if (c.poisoned.length > 0) expect(c.poisoned.some((f) => message.includes(f)), `message names none of ${JSON.stringify(c.poisoned)}`).toBe(true);

@@ -492,8 +492,8 @@ describe('updating holders and adding stamps', () => {
     expect(reply.status).toBe(200);
     const jane = reply.json as SandboxHolder;
     expect(jane.stamps).toBe(0);
-    expect(jane.rewards).toEqual([
-      { id: jane.rewards[0]?.id, reward_id: 2, name: 'Free coffee', status: 'available', earned_at: FIXED_TIMESTAMP, used_at: null },
+    expect(jane.rewards.slice(1)).toEqual([
+      { id: jane.rewards[1]?.id, reward_id: 2, name: 'Free coffee', status: 'available', earned_at: FIXED_TIMESTAMP, used_at: null },
     ]);
     expect(jane.updated_at).toBe(FIXED_TIMESTAMP);
     expect(sandbox.ledger.at(-1)).toEqual({ seq: sandbox.ledger.length, loyalty_card_id: 1001, user_id: 5001, amount: 3, at: FIXED_TIMESTAMP });
@@ -725,7 +725,7 @@ describe('seed', () => {
     }
   });
 
-  it('puts Jane Doe first with 7 stamps and no rewards, whatever the seed', () => {
+  it('puts Jane Doe first with 7 stamps and her 5-stamp pastry used, whatever the seed', () => {
     for (const seed of [42, 1, 999]) {
       const jane = seedState(seed).holders[0];
       expect(jane).toMatchObject({
@@ -736,10 +736,26 @@ describe('seed', () => {
         email: 'jane@example.com',
         phone: '+32470000001',
         stamps: 7,
-        rewards: [],
+        rewards: [expect.objectContaining({ reward_id: 1, name: 'Free pastry', status: 'used' })],
         voided: false,
         wallet_installed: true,
       });
+    }
+  });
+
+  it('is consistent with its own earning rule: nobody is past a threshold without that reward', () => {
+    for (const seed of [42, 1, 999]) {
+      const state = seedState(seed);
+      for (const holder of state.holders) {
+        const card = state.cards.find((c) => c.id === holder.loyalty_card_id)!;
+        const balance = holder.stamps ?? holder.points ?? 0;
+        for (const reward of card.rewards) {
+          const threshold = 'stamps_required' in reward ? reward.stamps_required : reward.points_required;
+          if (balance < threshold) continue;
+          expect(holder.rewards.some((r) => r.reward_id === reward.id), `seed ${seed}: holder ${holder.id} has ${balance}, past ${reward.name}`).toBe(true);
+        }
+        for (const r of holder.rewards) expect(r.status === 'used' ? r.used_at !== null && r.used_at >= r.earned_at : r.used_at === null, `holder ${holder.id} reward ${r.id}`).toBe(true);
+      }
     }
   });
 
@@ -806,14 +822,14 @@ describe('persistence', () => {
       });
       expect(response.status).toBe(200);
       const saved = JSON.parse(readFileSync(path, 'utf8')) as SandboxState;
-      expect(saved.holders[0]).toMatchObject({ id: 5001, stamps: 0, rewards: [{ name: 'Free coffee', status: 'available' }] });
+      expect(saved.holders[0]).toMatchObject({ id: 5001, stamps: 0, rewards: [{ name: 'Free pastry', status: 'used' }, { name: 'Free coffee', status: 'available' }] });
       expect(readdirSync(directory)).toEqual(['sandbox.json']);
     } finally {
       await first.close();
     }
     const second = await startSandbox({ statePath: path, seed: 99 });
     try {
-      expect(second.state.holders[0]?.rewards.map((reward) => reward.name)).toEqual(['Free coffee']);
+      expect(second.state.holders[0]?.rewards.map((reward) => reward.name)).toEqual(['Free pastry', 'Free coffee']);
       expect(second.state).toEqual(loadSandboxState(path));
     } finally {
       await second.close();

@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { USER_FIELD_NAMES, USER_FIELD_PATTERN } from '../tools/schemas.js';
 import { startHarness, type Harness } from './harness.js';
 
 const CONTRACT: Record<string, 'read' | 'write' | 'destructive'> = {
@@ -22,8 +23,14 @@ const CONTRACT: Record<string, 'read' | 'write' | 'destructive'> = {
 const GATED = new Set(['void_user', 'delete_user', 'send_push_notification']);
 const IDEMPOTENT = new Set(['list_loyalty_cards', 'list_users', 'get_user', 'update_user', 'void_user', 'delete_user']);
 
-/** What every user pays on every turn; the README quotes the figure this test prints. */
-const MAX_TOOLS_LIST_BYTES = 12_000;
+/** What every user pays on every turn (design.md's budgets); the README quotes the figures this test prints. */
+const MAX_TOOLS_LIST_BYTES = 8_000;
+const MAX_MODEL_VISIBLE_BYTES = 4_000;
+
+/** What a model reads of a tool: its name, description and input schema, as serialized in tools/list. */
+export function modelVisibleBytes(list: readonly Tool[]): number {
+  return list.reduce((sum, t) => sum + Buffer.byteLength(JSON.stringify({ name: t.name, description: t.description, inputSchema: t.inputSchema })), 0);
+}
 const SNAPSHOT = new URL('./__snapshots__/tools-list.json', import.meta.url);
 
 let h: Harness;
@@ -66,18 +73,15 @@ describe('tools/list', () => {
     }
   });
 
-  it('describes every input property, and every tool in a sentence or more', () => {
+  it('describes every tool in a sentence or more, and no property restates its name', () => {
     for (const tool of tools) {
       expect(tool.description?.length ?? 0, tool.name).toBeGreaterThan(40);
-      const visit = (schema: Record<string, unknown>, path: string): void => {
-        const props = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
-        for (const [name, prop] of Object.entries(props)) {
-          expect(typeof prop.description, `${path}.${name}`).toBe('string');
-          const items = prop.items as Record<string, unknown> | undefined;
-          if (items?.properties) visit(items, `${path}.${name}[]`);
-        }
-      };
-      visit(tool.inputSchema as Record<string, unknown>, tool.name);
+      for (const [name, prop] of Object.entries(tool.inputSchema.properties ?? {})) {
+        const description = (prop as { description?: string }).description;
+        if (description === undefined) continue;
+        const words = new Set(name.split('_'));
+        expect(description.toLowerCase().split(/\W+/).filter((w) => w && !words.has(w)).length, `${tool.name}.${name}`).toBeGreaterThan(1);
+      }
     }
   });
 
@@ -95,12 +99,30 @@ describe('tools/list', () => {
     expect(current).toBe(readFileSync(SNAPSHOT, 'utf8'));
   });
 
-  it(`stays within ${MAX_TOOLS_LIST_BYTES} bytes`, () => {
+  it(`stays within ${MAX_MODEL_VISIBLE_BYTES} model-visible bytes and ${MAX_TOOLS_LIST_BYTES} bytes in all`, () => {
     const bytes = Buffer.byteLength(wire);
-    const perTool = tools.map((t) => `${t.name}=${Buffer.byteLength(JSON.stringify(t))}`).join(' ');
-    process.stderr.write(`tools/list: ${bytes} bytes for ${tools.length} tools (${Math.round(bytes / tools.length)} per tool)\n  ${perTool}\n`);
+    const visible = modelVisibleBytes(tools);
+    const perTool = tools.map((t) => `${t.name}=${modelVisibleBytes([t])}/${Buffer.byteLength(JSON.stringify(t))}`).join(' ');
+    process.stderr.write(
+      `tools/list: ${bytes} bytes for ${tools.length} tools; model-visible (name + description + inputSchema): ${visible} bytes\n  per tool (visible/all): ${perTool}\n`,
+    );
+    expect(visible).toBeLessThanOrEqual(MAX_MODEL_VISIBLE_BYTES);
     expect(bytes).toBeLessThanOrEqual(MAX_TOOLS_LIST_BYTES);
-    // The README quotes this figure; it must be the measured one.
-    expect(readFileSync(new URL('../README.md', import.meta.url), 'utf8')).toContain(`**${bytes.toLocaleString('en-US')} bytes**`);
+    // The README quotes both figures; they must be the measured ones.
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(`**${bytes.toLocaleString('en-US')} bytes**`);
+    expect(readme).toContain(`**${visible.toLocaleString('en-US')} model-visible bytes**`);
+  });
+
+  it('shows the valid filter keys and user fields in the schema, matching what is accepted', () => {
+    const pattern = new RegExp(USER_FIELD_PATTERN);
+    for (const name of USER_FIELD_NAMES) expect(pattern.test(name), name).toBe(true);
+    for (const bad of ['name', 'amount', 'custom_9', 'custom_0', 'password']) expect(pattern.test(bad), bad).toBe(false);
+    const filter = (tools.find((t) => t.name === 'list_users')?.inputSchema.properties as Record<string, Record<string, unknown>>).filter;
+    expect(filter?.patternProperties).toEqual({ [USER_FIELD_PATTERN]: { type: 'string' } });
+    expect(filter?.additionalProperties).toBe(false);
+    for (const name of ['create_user', 'update_user']) {
+      expect(tools.find((t) => t.name === name)?.inputSchema.patternProperties, name).toEqual({ [USER_FIELD_PATTERN]: { type: 'string' } });
+    }
   });
 });

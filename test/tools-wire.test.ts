@@ -157,7 +157,7 @@ describe('each tool on the wire', () => {
     const out = await ok('void_user', { loyalty_card_id: 1001, user_id: id });
     const req = only();
     expect([req.method, req.path, req.body]).toEqual(['PUT', `${base()}/loyalty/loyalty-cards/1001/stats/${id}/void`, '']);
-    expect(out).toMatchObject({ voided: true, user_id: String(id), user: { id, voided: true } });
+    expect(out).toMatchObject({ voided: true, user_id: id, user: { id, voided: true } });
   });
 
   it('delete_user: DELETE /stats/{userId}; a 204 is success', async () => {
@@ -165,7 +165,7 @@ describe('each tool on the wire', () => {
     const out = await ok('delete_user', { loyalty_card_id: 1001, user_id: id });
     const req = only();
     expect([req.method, req.path, req.body]).toEqual(['DELETE', `${base()}/loyalty/loyalty-cards/1001/stats/${id}`, '']);
-    expect(out).toEqual({ deleted: true, user_id: String(id) });
+    expect(out).toEqual({ deleted: true, user_id: id });
     expect(h.sandbox.state.holders.some((u) => u.id === id)).toBe(false);
   });
 
@@ -174,13 +174,13 @@ describe('each tool on the wire', () => {
     let req = only();
     expect([req.method, req.path]).toEqual(['POST', `${base()}/loyalty/loyalty-cards/1001/push-notifications`]);
     expect(req.json).toEqual({ message: 'Double stamps today!', recipient_stat_ids: [5001] });
-    expect(out).toMatchObject({ audience: '1 selected', sent: 1 });
+    expect(out).toMatchObject({ audience: 'selected', recipients: 1, delivery: { sent: 1 } });
     h.sandbox.clearRequests();
     const all = await ok('send_push_notification', { loyalty_card_id: 1001, message: 'Closed Monday' });
     req = only();
     expect(req.json).toEqual({ message: 'Closed Monday' });
     expect(all.audience).toBe('all');
-    expect(all.sent as number).toBeGreaterThan(1);
+    expect((all.delivery as { sent: number }).sent).toBeGreaterThan(1);
   });
 
   it('percent-encodes string ids in the path', async () => {

@@ -35,8 +35,8 @@ export function instructions(sandbox: boolean, offered: readonly ToolDefinition[
   return [
     'Runs a Coupontools loyalty program (cards, card holders, stamps, rewards, wallet pushes).',
     writes
-      ? 'Usual flow: list_loyalty_cards for the card id → list_users with filter {"email": …} or {"phone": …} to find the holder → add_stamps once per purchase → get_user to see rewards_available → use_rewards with those reward ids when the reward is handed over.'
-      : 'Read-only: look holders up with list_users (filter {"email": …} or {"phone": …}) and get_user; nothing can be changed through this server.',
+      ? 'Usual flow: list_loyalty_cards for the card id → list_users with filter {"email": …} or {"last_name": …} to find the holder → add_stamps once per purchase (its result says rewards_unlocked and card_completed; a completed card starts over, no stamp is lost) → use_rewards with ids from rewards_available when the reward is handed over.'
+      : 'Read-only: look holders up with list_users (filter {"email": …} or {"last_name": …}) and get_user; nothing can be changed through this server.',
     ...(writes ? ['Writes are not retried after an unclear failure: an "outcome unknown" result means check with get_user before trying again.'] : []),
     ...(has('delete_user') || has('void_user') || has('send_push_notification')
       ? ["delete_user, void_user and a push to all holders need a human's yes: the client asks, or the tool returns confirmation_required with a confirm_token to send back after the user agrees."]

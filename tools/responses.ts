@@ -48,24 +48,79 @@ export function totalOf(meta: JsonObject): number | undefined {
   return num(meta.total) ?? num(meta.total_count) ?? num(meta.count_total);
 }
 
-/** The rewards a holder can redeem now, if the user object shows them. */
-export function availableRewards(user: JsonObject): JsonObject[] | undefined {
-  if (!Array.isArray(user.rewards)) return undefined;
-  return user.rewards
-    .map(asObject)
-    .filter((r): r is JsonObject => r !== undefined && (r.status === undefined || r.status === 'available'))
-    .map((r) => ({ id: r.id, ...(r.name !== undefined ? { name: r.name } : {}) }));
+/**
+ * An id in our own results: a number when the API's id is a number or all digits, a string when it
+ * is some other short string, and nothing for any other JSON the API may have sent in its place.
+ */
+export function resultId(v: unknown): number | string | undefined {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+  if (typeof v === 'string' && /^\d{1,15}$/.test(v)) return Number(v);
+  if (typeof v === 'string' && v !== '' && v.length <= 64) return v;
+  return undefined;
+}
+
+// Type aliases, not interfaces: they fit the output schemas' open objects.
+export type RewardSummary = { id: number | string; name?: unknown };
+
+/** The rewards a holder can redeem now (those with an id use_rewards can take); [] when none are shown. */
+export function availableRewards(user: JsonObject): RewardSummary[] {
+  if (!Array.isArray(user.rewards)) return [];
+  const out: RewardSummary[] = [];
+  for (const r of user.rewards.map(asObject)) {
+    const id = resultId(r?.id);
+    if (!r || id === undefined || (r.status !== undefined && r.status !== 'available')) continue;
+    out.push({ id, ...(r.name !== undefined && r.name !== null ? { name: r.name } : {}) });
+  }
+  return out;
 }
 
 /** Fields a model needs to recognise a holder in a list; get_user returns everything. */
-const SUMMARY_FIELDS = ['id', 'first_name', 'last_name', 'email', 'phone', 'stamps', 'points', 'voided'] as const;
+const SUMMARY_FIELDS = ['first_name', 'last_name', 'email', 'phone', 'stamps', 'points', 'voided'] as const;
 
 export function summarizeUser(user: JsonObject): JsonObject {
-  const out: JsonObject = {};
+  const id = resultId(user.id);
+  const out: JsonObject = id === undefined ? {} : { id };
   for (const key of SUMMARY_FIELDS) if (user[key] !== undefined && user[key] !== null && user[key] !== '') out[key] = user[key];
-  const rewards = availableRewards(user);
-  if (rewards && rewards.length > 0) out.rewards_available = rewards.length;
+  // Present with 0: a missing count reads as "unknown", and a model would go and look.
+  if (Array.isArray(user.rewards)) out.rewards_available = availableRewards(user).length;
   return out;
+}
+
+/** The balance the holder object shows after an add: stamps, or points on a points card. */
+const balanceOf = (user: JsonObject): number | undefined => num(user.stamps) ?? num(user.points);
+
+/**
+ * What an add did in the program's terms, read from the holder the API answered with. A balance
+ * only goes down by completing the card (it starts over), so a balance below the amount just added
+ * means the card completed. Rewards stamped with the same instant as the holder's update were
+ * unlocked by this add.
+ */
+export type StampOutcome = {
+  balance?: number;
+  card_completed?: boolean;
+  rewards_unlocked: RewardSummary[];
+  rewards_available: RewardSummary[];
+  note?: string;
+};
+
+export function stampOutcome(user: JsonObject, amount: number): StampOutcome {
+  const balance = balanceOf(user);
+  const available = availableRewards(user);
+  const updated = user.updated_at;
+  const fresh = new Set(
+    (Array.isArray(user.rewards) ? user.rewards : [])
+      .map(asObject)
+      .filter((r) => typeof updated === 'string' && r?.earned_at === updated)
+      .map((r) => resultId(r?.id)),
+  );
+  const unlocked = available.filter((r) => fresh.has(r.id));
+  const completed = balance !== undefined && balance < amount;
+  return {
+    ...(balance !== undefined ? { balance, card_completed: completed } : {}),
+    rewards_unlocked: unlocked,
+    rewards_available: available,
+    ...(completed ? { note: `The card was completed and starts over at ${balance}; no stamp was lost.` } : {}),
+  };
 }
 
 /**
@@ -101,8 +156,8 @@ export async function describeHolder(api: ToolApi, cardId: string, userId: strin
   const name = [user.first_name, user.last_name].filter((p) => typeof p === 'string' && p !== '').join(' ');
   const email = typeof user.email === 'string' && user.email ? `, email ${quoted(user.email)}` : '';
   const balance = ['stamps', 'points'].filter((k) => user[k] !== undefined).map((k) => `${String(user[k])} ${k}`);
-  const rewards = availableRewards(user);
-  const holdings = [...balance, ...(rewards ? [`${rewards.length} unused reward(s)`] : [])].join(', ');
+  const rewards = Array.isArray(user.rewards) ? [`${availableRewards(user).length} unused reward(s)`] : [];
+  const holdings = [...balance, ...rewards].join(', ');
   return `card holder ${name ? quoted(name) : '(no name)'}${email} (user ${userId}) on ${await describeCard(api, cardId)}${holdings ? `, holding ${holdings}` : ''}`;
 }
 
@@ -116,4 +171,58 @@ export async function describeCard(api: ToolApi, cardId: string): Promise<string
     // The card name is a courtesy; the id alone still names the target.
   }
   return `card ${cardId}`;
+}
+
+/**
+ * A bulk create in a few hundred bytes instead of every user echoed back: counts, the created ids
+ * and each failure with what the API said about it. Per-user results are read from a bare array or
+ * one wrapped under `results` (or a list key); without them, the API's own counts are passed on.
+ */
+export type BulkSummary = {
+  requested: number;
+  created?: number;
+  failed?: number;
+  created_ids: (number | string)[];
+  failures: { index: number; error: unknown }[];
+  note?: string;
+};
+
+export function bulkSummary(requested: number, data: unknown): BulkSummary {
+  const wrapper = asObject(data);
+  const list = Array.isArray(data) ? data : (['results', ...LIST_KEYS] as const).map((k) => wrapper?.[k]).find(Array.isArray);
+  if (!Array.isArray(list)) {
+    const created = num(wrapper?.created);
+    const failed = num(wrapper?.failed);
+    return {
+      requested,
+      ...(created !== undefined ? { created } : {}),
+      ...(failed !== undefined ? { failed } : {}),
+      created_ids: [],
+      failures: [],
+      note: 'The API did not list per-user results; look the customers up with list_users (filter by email).',
+    };
+  }
+  const createdIds: (number | string)[] = [];
+  const failures: BulkSummary['failures'] = [];
+  list.forEach((raw, position) => {
+    const item = asObject(raw);
+    const error = item?.error ?? item?.errors;
+    const failed = item?.status === 'error' || item?.status === 'failed' || (error !== undefined && error !== null);
+    if (!failed) {
+      const id = resultId(asObject(item?.user)?.id ?? item?.id);
+      if (id !== undefined) createdIds.push(id);
+      return;
+    }
+    const index = typeof item?.index === 'number' && Number.isSafeInteger(item.index) ? item.index : position;
+    failures.push({ index, error: error ?? raw });
+  });
+  const { kept, truncated } = fitList(failures);
+  return {
+    requested,
+    created: list.length - failures.length,
+    failed: failures.length,
+    created_ids: createdIds,
+    failures: kept,
+    ...(truncated ? { note: `Only the first ${kept.length} of ${failures.length} failures fit in one result; fix those and send the rest again.` } : {}),
+  };
 }

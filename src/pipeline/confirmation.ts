@@ -7,7 +7,8 @@ import { promptLine } from './prompt-text.js';
 import type { Shaper } from './result-shaping.js';
 
 /** The argument gated tools take when the gate uses tokens. */
-export const confirmTokenInput = z.string().max(64).optional().describe('From the preview, once the user said yes');
+// Bounds checked but not shown: the tool descriptions and the preview's `next` say what this is.
+export const confirmTokenInput = z.string().refine((s) => s.length <= 64, { error: 'not a confirm_token from a preview' }).optional();
 
 /** Asks the human; absent when the client cannot elicit. */
 export type Elicit = (message: string) => Promise<ElicitAnswer>;

@@ -22,12 +22,12 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 function describeFailure(err: CoupontoolsError): string {
-  const parts: string[] = [];
-  if (err.status !== undefined) parts.push(`HTTP ${err.status}${STATUS_TEXT[err.status] ? ` ${STATUS_TEXT[err.status]}` : ''}`);
-  if (err.apiCode !== undefined) parts.push(`code ${err.apiCode}`);
-  const head = parts.length ? `${parts.join(', ')}: ` : '';
+  const head = err.status !== undefined ? `HTTP ${err.status}${STATUS_TEXT[err.status] ? ` ${STATUS_TEXT[err.status]}` : ''}: ` : '';
+  // The API's own words and code are quoted as the API's, so "505" never reads as an HTTP status.
+  const code = err.apiCode !== undefined ? ` (Coupontools error code ${err.apiCode})` : '';
+  if (err.apiMessage !== undefined) return `${head}the API says ${JSON.stringify(err.apiMessage)}${code}`;
   // Sentences are joined with ". " by the callers, so a message's own full stop goes.
-  return `${head}${err.apiMessage ?? err.detail ?? 'no message'}`.replace(/\.\s*$/, '');
+  return `${head}${err.detail ?? 'no message'}${code}`.replace(/\.\s*$/, '');
 }
 
 /** The text the model reads for a failed call. */

@@ -5,7 +5,11 @@ import type { Call, Step } from './call.js';
 import type { Shaper } from './result-shaping.js';
 
 /** The argument tools with `idempotencyKey` take. */
-export const idempotencyKeyInput = z.string().min(1).max(128).optional().describe('Receipt or order number; a repeat is not sent');
+// Bounds checked but not shown: the tool's description says what the key is.
+export const idempotencyKeyInput = z
+  .string()
+  .refine((s) => s.length >= 1 && s.length <= 128, { error: 'idempotency_key: 1-128 characters, e.g. the receipt number' })
+  .optional();
 
 /** Either the answer is already known (replay or conflict), or the call runs and must settle its key. */
 export type KeyClaim = { kind: 'answered'; step: Step } | { kind: 'run'; settle: (step: Step) => void };

@@ -77,7 +77,7 @@ export function resultShaper({ tool, output, sandbox, redact }: ShapeOptions): S
 
   const replay = (first: CallToolResult): CallToolResult => {
     if (first.isError) {
-      return failure(`Replay: this idempotency_key was already used with these arguments, and nothing was sent now. The first call's answer was: ${first.content.map((c) => (c.type === 'text' ? c.text : '')).join(' ')}`);
+      return failure(`Replay: this idempotency_key was already used with these arguments, and nothing was sent now. The first call's answer was: ${first.content.map((c) => (c.type === 'text' ? c.text : '')).join(' ')} If the read tools show it was not applied, call again with a new idempotency_key.`);
     }
     // Already shaped once; the mark fits in the room kept for the envelope.
     return render({ ...(first.structuredContent ?? {}), replayed: true });

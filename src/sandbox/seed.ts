@@ -227,7 +227,9 @@ function seedHistory(
 
 /**
  * The demo data. Same seed and anchor give byte-identical state. Holder 5001 is always Jane Doe on
- * the coffee card with 7 stamps and no rewards, because the documented demo flow starts from her.
+ * the coffee card with 7 stamps and her 5-stamp pastry used, because the documented demo flow
+ * starts from her. Every balance follows the earning rule: nobody is past a threshold without
+ * that reward.
  */
 export function seedState(seed = 42, now: Date = SEED_ANCHOR): SandboxState {
   const random = new SeedRandom(seed);
@@ -254,9 +256,15 @@ export function seedState(seed = 42, now: Date = SEED_ANCHOR): SandboxState {
     createdAt: formatApiTimestamp(new Date(anchor - random.int(90, 400) * DAY_MS - random.int(0, 86_399) * 1000)),
     walletInstalled: true,
   });
-  // Set directly: replaying 7 stamps from zero would pass the 5-stamp reward, and Jane has none.
-  jane.stamps = 7;
-  jane.updated_at = formatApiTimestamp(new Date(anchor - random.int(1, 20) * DAY_MS));
+  // Seven stamps by the card's own rule: the fifth unlocked her free pastry, which she has had, so
+  // three more stamps complete the card and unlock the free coffee the demo flow redeems.
+  const janeVisit = anchor - random.int(1, 20) * DAY_MS;
+  const [pastry] = grantToHolder(state, coffee, jane, 7, formatApiTimestamp(new Date(janeVisit - 7 * DAY_MS)));
+  if (pastry) {
+    pastry.status = 'used';
+    pastry.used_at = formatApiTimestamp(new Date(janeVisit));
+  }
+  jane.updated_at = formatApiTimestamp(new Date(janeVisit));
 
   // Fixed counts per card (only who gets them varies), so every seed has voided holders, holders
   // without the wallet pass and holders with rewards waiting on each card.

@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { defineTool } from '../../src/tool.js';
 import { cardPath } from '../paths.js';
-import { asObject, describeCard } from '../responses.js';
-import { idInput, loyaltyCardId, wireId } from '../schemas.js';
+import { describeCard } from '../responses.js';
+import { apiValue, idInput, loyaltyCardId, missingOr, toolInput, wireId } from '../schemas.js';
 
 /** Wallet lock-screen messages are short; the API's own limit is unknown. */
 export const MAX_PUSH_LENGTH = 500;
@@ -13,18 +13,21 @@ export const sendPushNotification = defineTool({
   name: 'send_push_notification',
   title: 'Send wallet push notification',
   description:
-    'Push a message to holders who saved the card in Apple/Google Wallet: recipient_user_ids targets some; omitting it broadcasts to all (asks a human first). Cannot be unsent.',
-  input: z.strictObject({
+    "Wallet push to recipient_user_ids, or to all holders if omitted (needs a human's yes). Cannot be unsent.",
+  input: toolInput({
     loyalty_card_id: loyaltyCardId,
-    message: z.string().trim().min(1, { error: 'message must not be empty' }).max(MAX_PUSH_LENGTH).describe('Text shown on the lock screen'),
+    message: z
+      .string({ error: missingOr('message', 'message must be text', 'give the text to show on the lock screen') })
+      .trim()
+      .refine((s) => s !== '', { error: 'message must not be empty' })
+      .max(MAX_PUSH_LENGTH, { error: `message: at most ${MAX_PUSH_LENGTH} characters` }),
     recipient_user_ids: z
       .array(idInput('recipient_user_ids'))
       .min(1, { error: 'give at least one recipient, or omit recipient_user_ids to broadcast' })
-      .max(MAX_RECIPIENTS)
-      .optional()
-      .describe('Holder ids; omit to broadcast'),
+      .refine((ids) => ids.length <= MAX_RECIPIENTS, { error: `at most ${MAX_RECIPIENTS} recipients per call` })
+      .optional(),
   }),
-  output: z.looseObject({ audience: z.string() }),
+  output: z.looseObject({ audience: z.enum(['all', 'selected']), recipients: z.number().optional(), delivery: apiValue }),
   access: 'write',
   accessFor: (args) => (args.recipient_user_ids ? 'write' : 'destructive'),
   idempotent: false,
@@ -38,6 +41,8 @@ export const sendPushNotification = defineTool({
       ? { message: args.message, recipient_stat_ids: args.recipient_user_ids.map(wireId) }
       : { message: args.message };
     const res = await api.request({ method: 'POST', path: cardPath(args.loyalty_card_id, 'push-notifications'), body });
-    return { audience: args.recipient_user_ids ? `${args.recipient_user_ids.length} selected` : 'all', ...(asObject(res.data) ?? {}) };
+    // The API's answer (e.g. how many were reached) goes under its own key, so it can never overwrite ours.
+    const audience = args.recipient_user_ids ? { audience: 'selected' as const, recipients: args.recipient_user_ids.length } : { audience: 'all' as const };
+    return { ...audience, delivery: res.data ?? null };
   },
 });

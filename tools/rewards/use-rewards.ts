@@ -3,23 +3,21 @@ import { z } from 'zod';
 import { defineTool } from '../../src/tool.js';
 import { holderPath } from '../paths.js';
 import { availableRewards, objectOf } from '../responses.js';
-import { idInput, loyaltyCardId, userId, userOutput, wireId } from '../schemas.js';
+import { apiObject, idInput, idOutput, loyaltyCardId, missingOr, rewardsOutput, toolInput, userId, wireId } from '../schemas.js';
 
 export const useRewards = defineTool({
   name: 'use_rewards',
   title: 'Redeem rewards',
-  description:
-    "Redeem a holder's available rewards, e.g. when the free coffee is handed over. Reward ids come from get_user's rewards_available. Returns the holder.",
-  input: z.strictObject({
+  description: 'Redeem rewards being handed over; ids from rewards_available (get_user, add_stamps).',
+  input: toolInput({
     loyalty_card_id: loyaltyCardId,
     user_id: userId,
     reward_ids: z
-      .array(idInput('reward_ids'))
+      .array(idInput('reward_ids'), { error: missingOr('reward_ids', 'reward_ids must be an array of ids', 'call get_user and use ids from rewards_available') })
       .min(1, { error: 'give at least one reward id' })
-      .max(50)
-      .describe('Reward ids to redeem (get_user)'),
+      .refine((ids) => ids.length <= 50, { error: 'at most 50 reward ids per call' }),
   }),
-  output: z.looseObject({ redeemed: z.array(z.union([z.number(), z.string()])), user: userOutput }),
+  output: z.looseObject({ redeemed: z.array(idOutput), rewards_available: rewardsOutput, user: apiObject }),
   access: 'write',
   idempotent: false,
   verifyHint: "check the holder's rewards with get_user",
@@ -27,7 +25,6 @@ export const useRewards = defineTool({
     const reward_ids = args.reward_ids.map(wireId);
     const res = await api.request({ method: 'PUT', path: holderPath(args.loyalty_card_id, args.user_id, 'rewards'), body: { reward_ids } });
     const user = objectOf(res.data);
-    const rewards = availableRewards(user);
-    return { redeemed: reward_ids, user, ...(rewards ? { rewards_available: rewards } : {}) };
+    return { redeemed: reward_ids, rewards_available: availableRewards(user), user };
   },
 });

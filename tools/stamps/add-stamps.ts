@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { defineTool } from '../../src/tool.js';
 import { holderPath } from '../paths.js';
-import { availableRewards, objectOf } from '../responses.js';
-import { loyaltyCardId, userId, userOutput } from '../schemas.js';
+import { objectOf, stampOutcome } from '../responses.js';
+import { apiObject, loyaltyCardId, missingOr, rewardsOutput, toolInput, userId } from '../schemas.js';
 
 /** A guard against a slipped digit; far above any single purchase. */
 export const MAX_STAMPS_PER_CALL = 10_000;
@@ -12,13 +12,25 @@ export const addStamps = defineTool({
   name: 'add_stamps',
   title: 'Add stamps or points',
   description:
-    'Add stamps (points on a points card) to a holder once per purchase; pass the receipt number as idempotency_key so a retry never stamps twice. Returns the holder and rewards_available.',
-  input: z.strictObject({
+    'Add stamps (or points) for one purchase; pass the receipt number as idempotency_key. Says if the card completed (it starts over) and which rewards unlocked.',
+  input: toolInput({
     loyalty_card_id: loyaltyCardId,
     user_id: userId,
-    amount: z.int({ error: 'amount must be a whole number' }).min(1, { error: 'amount must be at least 1' }).max(MAX_STAMPS_PER_CALL).describe('Stamps or points to add, ≥ 1'),
+    amount: z
+      .int({ error: missingOr('amount', 'amount must be a whole number', 'give the stamps or points to add (1 or more)') })
+      .min(1, { error: 'amount must be at least 1' })
+      .refine((n) => n <= MAX_STAMPS_PER_CALL, { error: `amount: at most ${MAX_STAMPS_PER_CALL} per call` })
+      .meta({ maximum: undefined }),
   }),
-  output: z.looseObject({ added: z.number(), user: userOutput, rewards_available: z.array(z.unknown()).optional() }),
+  output: z.looseObject({
+    added: z.number(),
+    balance: z.number().optional(),
+    card_completed: z.boolean().optional(),
+    rewards_unlocked: rewardsOutput,
+    rewards_available: rewardsOutput,
+    note: z.string().optional(),
+    user: apiObject,
+  }),
   access: 'write',
   idempotent: false,
   idempotencyKey: true,
@@ -27,7 +39,6 @@ export const addStamps = defineTool({
     // Exactly {amount}: any other key on this URL would turn the call into a profile update.
     const res = await api.request({ method: 'POST', path: holderPath(args.loyalty_card_id, args.user_id), body: { amount: args.amount } });
     const user = objectOf(res.data);
-    const rewards = availableRewards(user);
-    return { added: args.amount, user, ...(rewards ? { rewards_available: rewards } : {}) };
+    return { added: args.amount, ...stampOutcome(user, args.amount), user };
   },
 });

@@ -3,15 +3,14 @@ import { z } from 'zod';
 import { defineTool } from '../../src/tool.js';
 import { holdersPath } from '../paths.js';
 import { objectOf } from '../responses.js';
-import { loyaltyCardId, userFields, userOutput } from '../schemas.js';
+import { apiObject, loyaltyCardId, toolInputWithUserFields } from '../schemas.js';
 
 export const createUser = defineTool({
   name: 'create_user',
   title: 'Create card holder',
-  description:
-    'Enrol one customer on a card (all fields optional). Check list_users by email first to avoid duplicates. Returns the new holder with its id.',
-  input: z.strictObject({ loyalty_card_id: loyaltyCardId, ...userFields }),
-  output: z.looseObject({ user: userOutput }),
+  description: 'Enrol one customer (all fields optional); check list_users by email first. Returns the holder.',
+  input: toolInputWithUserFields({ loyalty_card_id: loyaltyCardId }),
+  output: z.looseObject({ user: apiObject }),
   access: 'write',
   idempotent: false,
   verifyHint: 'look the customer up with list_users (filter by email or phone)',

@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { defineTool } from '../../src/tool.js';
 import { holdersPath } from '../paths.js';
-import { asObject } from '../responses.js';
-import { loyaltyCardId, userItem } from '../schemas.js';
+import { bulkSummary } from '../responses.js';
+import { apiValue, idOutput, loyaltyCardId, missingOr, toolInput, userItem } from '../schemas.js';
 
 /** Largest batch we send in one call; the API's own limit is unknown. */
 export const MAX_BATCH = 500;
@@ -11,18 +11,27 @@ export const MAX_BATCH = 500;
 export const createUsers = defineTool({
   name: 'create_users',
   title: 'Create card holders in bulk',
-  description: `Enrol up to ${MAX_BATCH} customers in one call (create_user's fields). Returns per-user results. If the outcome is unknown, check list_users before repeating.`,
-  input: z.strictObject({
+  description: `Enrol up to ${MAX_BATCH} customers (create_user's fields each). Returns counts, created_ids, failures.`,
+  input: toolInput({
     loyalty_card_id: loyaltyCardId,
-    users: z.array(userItem).min(1, { error: 'give at least one user' }).max(MAX_BATCH).describe('Users to create'),
+    users: z
+      .array(userItem, { error: missingOr('users', 'users must be an array of user objects', 'give an array of user objects') })
+      .min(1, { error: 'give at least one user' })
+      .refine((users) => users.length <= MAX_BATCH, { error: `at most ${MAX_BATCH} users per call: split the list` }),
   }),
-  output: z.looseObject({ requested: z.number() }),
+  output: z.looseObject({
+    requested: z.number(),
+    created: z.number().optional(),
+    failed: z.number().optional(),
+    created_ids: z.array(idOutput),
+    failures: z.array(z.looseObject({ index: z.number(), error: apiValue })),
+    note: z.string().optional(),
+  }),
   access: 'write',
   idempotent: false,
   verifyHint: 'look a few of the customers up with list_users (filter by email)',
   async handler(args, api) {
     const res = await api.request({ method: 'POST', path: holdersPath(args.loyalty_card_id, 'bulk'), body: args.users });
-    const answer = Array.isArray(res.data) ? { results: res.data } : (asObject(res.data) ?? {});
-    return { requested: args.users.length, ...answer };
+    return bulkSummary(args.users.length, res.data);
   },
 });

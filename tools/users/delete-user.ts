@@ -3,15 +3,14 @@ import { z } from 'zod';
 import { defineTool } from '../../src/tool.js';
 import { holderPath } from '../paths.js';
 import { describeHolder } from '../responses.js';
-import { loyaltyCardId, userId } from '../schemas.js';
+import { idOutput, loyaltyCardId, toolInput, userId, wireId } from '../schemas.js';
 
 export const deleteUser = defineTool({
   name: 'delete_user',
   title: 'Delete card holder',
-  description:
-    'Permanently delete a holder with their stamps and rewards; cannot be undone. For fraud prefer void_user, which keeps the record. Asks a human first.',
-  input: z.strictObject({ loyalty_card_id: loyaltyCardId, user_id: userId }),
-  output: z.looseObject({ deleted: z.boolean(), user_id: z.string() }),
+  description: "Delete a holder with their stamps and rewards for good (fraud: void_user). Needs a human's yes.",
+  input: toolInput({ loyalty_card_id: loyaltyCardId, user_id: userId }),
+  output: z.looseObject({ deleted: z.boolean(), user_id: idOutput }),
   access: 'destructive',
   idempotent: true,
   verifyHint: 'try get_user: a 404 means the holder is gone',
@@ -20,6 +19,6 @@ export const deleteUser = defineTool({
   },
   async handler(args, api) {
     await api.request({ method: 'DELETE', path: holderPath(args.loyalty_card_id, args.user_id) });
-    return { deleted: true, user_id: args.user_id };
+    return { deleted: true, user_id: wireId(args.user_id) };
   },
 });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineTool } from '../../src/tool.js';
 import { holdersPath } from '../paths.js';
 import { fitList, hasMore, listItems, summarizeUser, totalOf } from '../responses.js';
-import { idOutput, loyaltyCardId, USER_FIELD_NAMES, wellFormedText } from '../schemas.js';
+import { apiObject, loyaltyCardId, toolInput, userFilter } from '../schemas.js';
 
 /** The API's page-size ceiling per design.md; the default keeps results small. */
 export const MAX_PAGE_SIZE = 200;
@@ -13,24 +13,22 @@ export const listUsers = defineTool({
   name: 'list_users',
   title: 'List or find card holders',
   description:
-    'Find a card\'s holders; filter matches any user field, e.g. {"email":"jane@example.com"}. Returns summaries (id, name, email, phone, stamps/points, rewards_available) and has_more; get_user has the full record.',
-  input: z.strictObject({
+    'Find holders, e.g. filter {"email":"jane@example.com"} or {"last_name":"Doe"}. Returns summaries and has_more; get_user has all.',
+  input: toolInput({
     loyalty_card_id: loyaltyCardId,
-    // Shown as a plain map (the field names are create_user's); checked against those names.
-    filter: z
-      .record(z.string(), z.string())
-      .describe('User field → value, e.g. {"email":"a@b.c"}')
-      .pipe(z.partialRecord(z.enum(USER_FIELD_NAMES), wellFormedText.pipe(z.string().min(1).max(255))))
-      .optional(),
-    page: z.int().min(1).max(100_000).optional().describe('Page, from 1'),
-    limit: z.int().min(1).max(MAX_PAGE_SIZE).optional().describe(`Page size, default ${DEFAULT_PAGE_SIZE}, max ${MAX_PAGE_SIZE}`),
-    include_voided: z.boolean().optional().describe('Also list voided holders'),
+    filter: userFilter.optional(),
+    page: z.int().refine((n) => n >= 1 && n <= 100_000, { error: 'page: from 1 to 100000' }).meta({ minimum: undefined, maximum: undefined }).optional(),
+    limit: z.int().refine((n) => n >= 1, { error: 'limit: at least 1' }).max(MAX_PAGE_SIZE, { error: `limit: at most ${MAX_PAGE_SIZE}` }).meta({ minimum: undefined }).optional(),
+    include_voided: z.boolean().optional(),
   }),
   output: z.looseObject({
-    users: z.array(z.looseObject({ id: idOutput.optional() })),
+    users: z.array(apiObject),
     page: z.number(),
     limit: z.number(),
     has_more: z.boolean(),
+    total: z.number().optional(),
+    truncated: z.boolean().optional(),
+    note: z.string().optional(),
   }),
   access: 'read',
   idempotent: true,

@@ -3,28 +3,21 @@ import { z } from 'zod';
 import { defineTool } from '../../src/tool.js';
 import { holderPath } from '../paths.js';
 import { objectOf } from '../responses.js';
-import { loyaltyCardId, userFields, userId, userOutput } from '../schemas.js';
+import { apiObject, loyaltyCardId, toolInputWithUserFields, userId } from '../schemas.js';
 
 export const updateUser = defineTool({
   name: 'update_user',
   title: 'Update card holder',
-  description: "Change a holder's profile fields; omitted ones stay as they are. For stamps use add_stamps. Returns the updated holder.",
-  input: z
-    .strictObject(
-      { loyalty_card_id: loyaltyCardId, user_id: userId, ...userFields },
-      {
-        // The API adds stamps when this URL gets `amount`; a profile edit must never do that.
-        error: (issue) => {
-          if (issue.code !== 'unrecognized_keys' || !issue.keys.includes('amount')) return undefined;
-          const others = issue.keys.filter((k) => k !== 'amount');
-          return `amount is not allowed here: use add_stamps to add stamps${others.length ? `; unknown keys: ${others.join(', ')}` : ''}`;
-        },
-      },
-    )
-    .refine(({ loyalty_card_id: _card, user_id: _user, ...fields }) => Object.values(fields).some((v) => v !== undefined), {
-      error: 'give at least one field to change',
-    }),
-  output: z.looseObject({ user: userOutput }),
+  description: "Change a holder's profile fields (stamps: add_stamps).",
+  input: toolInputWithUserFields({ loyalty_card_id: loyaltyCardId, user_id: userId }, (keys) => {
+    // The API adds stamps when this URL gets `amount`; a profile edit must never do that.
+    if (!keys.includes('amount')) return undefined;
+    const others = keys.filter((k) => k !== 'amount');
+    return `amount is not allowed here: use add_stamps to add stamps${others.length ? `; unknown keys: ${others.join(', ')}` : ''}`;
+  }).refine(({ loyalty_card_id: _card, user_id: _user, ...fields }) => Object.values(fields).some((v) => v !== undefined), {
+    error: 'give at least one field to change, such as email or phone',
+  }),
+  output: z.looseObject({ user: apiObject }),
   access: 'write',
   idempotent: true,
   verifyHint: 'read the holder with get_user',

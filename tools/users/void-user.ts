@@ -3,15 +3,14 @@ import { z } from 'zod';
 import { defineTool } from '../../src/tool.js';
 import { holderPath } from '../paths.js';
 import { describeHolder, objectOf } from '../responses.js';
-import { loyaltyCardId, userId, userOutput } from '../schemas.js';
+import { apiObject, idOutput, loyaltyCardId, toolInput, userId, wireId } from '../schemas.js';
 
 export const voidUser = defineTool({
   name: 'void_user',
   title: 'Void card holder',
-  description:
-    "Void a holder's card (anti-fraud): no more earning or redeeming, hidden from list_users, record kept. Asks a human first.",
-  input: z.strictObject({ loyalty_card_id: loyaltyCardId, user_id: userId }),
-  output: z.looseObject({ voided: z.boolean(), user_id: z.string(), user: userOutput.optional() }),
+  description: "Void a holder for fraud: no earning or redeeming, record kept. Needs a human's yes.",
+  input: toolInput({ loyalty_card_id: loyaltyCardId, user_id: userId }),
+  output: z.looseObject({ voided: z.boolean(), user_id: idOutput, user: apiObject.optional() }),
   access: 'destructive',
   idempotent: true,
   verifyHint: 'read the holder with get_user and look at its voided state',
@@ -21,6 +20,6 @@ export const voidUser = defineTool({
   async handler(args, api) {
     const res = await api.request({ method: 'PUT', path: holderPath(args.loyalty_card_id, args.user_id, 'void') });
     const user = objectOf(res.data);
-    return { voided: true, user_id: args.user_id, ...(Object.keys(user).length > 0 ? { user } : {}) };
+    return { voided: true, user_id: wireId(args.user_id), ...(Object.keys(user).length > 0 ? { user } : {}) };
   },
 });
