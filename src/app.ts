@@ -2,7 +2,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { allTools, instructions } from '../tools/index.js';
 import { AuditLog } from './audit.js';
-import { ConfigError, type Config, usesSandbox } from './config.js';
+import { ConfigError, type Config, usesSandbox, wireProfileOf } from './config.js';
 import { ConfirmGate } from './confirm.js';
 import { CoupontoolsClient, type ClientOptions } from './http.js';
 import { alsoToClient, redactor, stderrLogger, type Logger } from './log.js';
@@ -34,6 +34,43 @@ export interface App {
   close(graceMs?: number): Promise<void>;
 }
 
+/**
+ * The API every verb talks to: the live one, or (without credentials, or with --sandbox) the
+ * embedded sandbox, started here and speaking the configured wire profile so every setting works in it.
+ */
+export async function connectApi(
+  config: Config,
+  clientOverrides: Partial<Pick<ClientOptions, 'retryBaseMs' | 'maxRetryWaitMs' | 'random' | 'onFailure' | 'maxRetries'>> = {},
+  historyLimit?: number,
+): Promise<{ client: CoupontoolsClient; sandbox: Sandbox | undefined }> {
+  const profile = wireProfileOf(config);
+  // Loaded only when used: a live server never has the simulator in memory.
+  const sandbox = usesSandbox(config)
+    ? await (await import('./sandbox/index.js')).startSandbox({
+        ...(historyLimit !== undefined ? { historyLimit } : {}),
+        ...(config.sandboxState ? { statePath: config.sandboxState } : {}),
+        dialect: {
+          listEncoding: profile.listEncoding,
+          pageSizeKey: profile.pageSizeKey,
+          bulkKey: profile.bulkBody === 'wrapped' ? profile.bulkKey : null,
+          fieldNames: Object.fromEntries(Object.entries(profile.fieldAliases).map(([theirs, ours]) => [ours, theirs])),
+        },
+      })
+    : undefined;
+  const client = new CoupontoolsClient({
+    baseUrl: sandbox ? sandbox.url : config.baseUrl,
+    apiKey: sandbox ? sandbox.apiKey : (config.apiKey as string),
+    apiSecret: sandbox ? sandbox.apiSecret : (config.apiSecret as string),
+    userAgent: `${packageInfo.name}/${packageInfo.version} (node ${process.versions.node})`,
+    timeoutMs: config.timeoutMs,
+    connectTimeoutMs: config.connectTimeoutMs,
+    maxInFlight: config.maxInFlight,
+    maxRetries: config.maxRetries,
+    ...clientOverrides,
+  });
+  return { client, sandbox };
+}
+
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const known = allTools.map((t) => t.name);
   const unknown = (config.tools ?? []).filter((name) => !known.includes(name));
@@ -57,24 +94,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }
   });
   const sandboxed = usesSandbox(config);
-  // Loaded only when used: a live server never has the simulator in memory.
-  const sandbox = sandboxed
-    ? await (await import('./sandbox/index.js')).startSandbox({
-        historyLimit: SANDBOX_HISTORY,
-        ...(config.sandboxState ? { statePath: config.sandboxState } : {}),
-      })
-    : undefined;
-  const client = new CoupontoolsClient({
-    baseUrl: sandbox ? sandbox.url : config.baseUrl,
-    apiKey: sandbox ? sandbox.apiKey : (config.apiKey as string),
-    apiSecret: sandbox ? sandbox.apiSecret : (config.apiSecret as string),
-    userAgent: `${packageInfo.name}/${packageInfo.version} (node ${process.versions.node})`,
-    timeoutMs: config.timeoutMs,
-    connectTimeoutMs: config.connectTimeoutMs,
-    maxInFlight: config.maxInFlight,
-    maxRetries: config.maxRetries,
-    ...overrides.client,
-  });
+  const { client, sandbox } = await connectApi(config, { ...overrides.client, onFailure: (line) => log.warn(line) }, SANDBOX_HISTORY);
   const writesInFlight = new WritesInFlight();
   const server = createServer({
     name: packageInfo.name,
@@ -92,6 +112,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     audit,
     idempotency: new IdempotencyStore(overrides.now),
     writesInFlight,
+    wire: wireProfileOf(config),
   });
   logTarget.server = server;
   return {

@@ -9,6 +9,7 @@ import { IdempotencyStore } from './idempotency.js';
 import type { ApiRequest, ApiResponse } from './http.js';
 import type { Logger } from './log.js';
 import type { ToolApi, ToolDefinition } from './tool.js';
+import { applyFieldAliases, DEFAULT_WIRE_PROFILE, type WireProfile } from './wire-profile.js';
 
 export interface RequestLayer {
   request(req: ApiRequest, signal?: AbortSignal): Promise<ApiResponse>;
@@ -37,6 +38,8 @@ export interface ServerOptions {
   idempotency?: IdempotencyStore;
   /** Shared with the shutdown path, which waits for these or records them as unknown. */
   writesInFlight?: WritesInFlight;
+  /** The account's wire profile (default: DEFAULT_WIRE_PROFILE). */
+  wire?: WireProfile;
 }
 
 /**
@@ -142,6 +145,7 @@ export function createServer(options: ServerOptions): McpServer {
   const dryRun = options.dryRun === true;
   const idempotency = options.idempotency ?? new IdempotencyStore();
   const writesInFlight = options.writesInFlight ?? new WritesInFlight();
+  const wire = options.wire ?? DEFAULT_WIRE_PROFILE;
   const server = new McpServer(
     { name: options.name, version: options.version },
     { instructions: options.instructions, capabilities: { tools: {}, logging: {} } },
@@ -222,13 +226,14 @@ export function createServer(options: ServerOptions): McpServer {
         const { confirm_token: token, idempotency_key: key, ...args } = rawArgs;
         let status: number | undefined;
         const api: ToolApi = {
+          wire,
           request: async (req) => {
             const isWrite = req.method !== 'GET';
             if (dryRun && isWrite) throw new DryRunStop(req);
             try {
               const res = await options.api.request(req, extra.signal);
               if (isWrite) status = res.status;
-              return res;
+              return { ...res, data: applyFieldAliases(wire, res.data) };
             } catch (err) {
               if (isWrite && err instanceof CoupontoolsError) status = err.status;
               throw err;
