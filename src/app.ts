@@ -3,8 +3,9 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { allTools, instructions } from '../tools/index.js';
 import { AuditLog } from './audit.js';
 import { ConfigError, type Config, usesSandbox, wireProfileOf } from './config.js';
+import { connectApi } from './connect.js';
 import { ConfirmGate } from './confirm.js';
-import { CoupontoolsClient, type ClientOptions } from './http.js';
+import type { ClientOptions } from './http.js';
 import { alsoToClient, redactor, stderrLogger, type Logger } from './log.js';
 import { packageInfo } from './package-info.js';
 import type { Sandbox } from './sandbox/index.js';
@@ -32,43 +33,6 @@ export interface App {
   log: Logger;
   /** Waits up to graceMs for writes in flight (the rest are audited as unknown), then closes everything. */
   close(graceMs?: number): Promise<void>;
-}
-
-/**
- * The API every verb talks to: the live one, or (without credentials, or with --sandbox) the
- * embedded sandbox, started here and speaking the configured wire profile so every setting works in it.
- */
-export async function connectApi(
-  config: Config,
-  clientOverrides: Partial<Pick<ClientOptions, 'retryBaseMs' | 'maxRetryWaitMs' | 'random' | 'onFailure' | 'maxRetries'>> = {},
-  historyLimit?: number,
-): Promise<{ client: CoupontoolsClient; sandbox: Sandbox | undefined }> {
-  const profile = wireProfileOf(config);
-  // Loaded only when used: a live server never has the simulator in memory.
-  const sandbox = usesSandbox(config)
-    ? await (await import('./sandbox/index.js')).startSandbox({
-        ...(historyLimit !== undefined ? { historyLimit } : {}),
-        ...(config.sandboxState ? { statePath: config.sandboxState } : {}),
-        dialect: {
-          listEncoding: profile.listEncoding,
-          pageSizeKey: profile.pageSizeKey,
-          bulkKey: profile.bulkBody === 'wrapped' ? profile.bulkKey : null,
-          fieldNames: Object.fromEntries(Object.entries(profile.fieldAliases).map(([theirs, ours]) => [ours, theirs])),
-        },
-      })
-    : undefined;
-  const client = new CoupontoolsClient({
-    baseUrl: sandbox ? sandbox.url : config.baseUrl,
-    apiKey: sandbox ? sandbox.apiKey : (config.apiKey as string),
-    apiSecret: sandbox ? sandbox.apiSecret : (config.apiSecret as string),
-    userAgent: `${packageInfo.name}/${packageInfo.version} (node ${process.versions.node})`,
-    timeoutMs: config.timeoutMs,
-    connectTimeoutMs: config.connectTimeoutMs,
-    maxInFlight: config.maxInFlight,
-    maxRetries: config.maxRetries,
-    ...clientOverrides,
-  });
-  return { client, sandbox };
 }
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {

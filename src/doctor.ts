@@ -2,7 +2,7 @@
 import { lookup } from 'node:dns/promises';
 import { cardsPath, holderPath, holdersPath } from '../tools/paths.js';
 import { listItems, requireObject, type JsonObject } from '../tools/responses.js';
-import { connectApi } from './app.js';
+import { connectApi } from './connect.js';
 import { ConfigError, DEFAULT_BASE_URL, parseConfig, usesSandbox, wireProfileOf, type Config } from './config.js';
 import { CoupontoolsError } from './errors.js';
 import type { ApiRequest, ApiResponse } from './http.js';
