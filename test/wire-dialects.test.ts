@@ -1,5 +1,6 @@
 // The list and wire suite in every dialect the sandbox speaks: a profile setting is proven end to end, not just parsed.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig, wireProfileOf } from '../src/config.js';
 import { DIALECTS } from './dialects.js';
 import { startHarness, textOf, type Harness } from './harness.js';
 
@@ -120,5 +121,21 @@ describe('paging the API does not honour', () => {
     } finally {
       await h.close();
     }
+  });
+});
+
+describe('wire profile settings', () => {
+  it('parse into the profile, and a bad value names the setting', () => {
+    const action = parseConfig(['--list-encoding', 'JSON', '--field-aliases=stamp_count:stamps, reward_list:rewards'], { COUPONTOOLS_BULK_BODY: 'wrapped', COUPONTOOLS_BULK_KEY: 'stats' });
+    expect(action.action === 'run' && wireProfileOf(action.config)).toEqual({
+      listEncoding: 'json',
+      pageSizeKey: 'limit',
+      bulkBody: 'wrapped',
+      bulkKey: 'stats',
+      fieldAliases: { stamp_count: 'stamps', reward_list: 'rewards' },
+    });
+    expect(() => parseConfig([], { COUPONTOOLS_LIST_ENCODING: 'xml' })).toThrow('COUPONTOOLS_LIST_ENCODING (--list-encoding) must be one of brackets, json, flat');
+    expect(() => parseConfig([], { COUPONTOOLS_FIELD_ALIASES: 'stamp_count:balance' })).toThrow(/COUPONTOOLS_FIELD_ALIASES \(--field-aliases\) takes theirs:ours pairs with ours one of stamps, points, rewards, voided, wallet_installed, got "stamp_count:balance"/);
+    expect(() => parseConfig([], { COUPONTOOLS_FIELD_ALIASES: 'a:b:c' })).toThrow(ConfigError);
   });
 });
