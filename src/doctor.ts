@@ -262,7 +262,9 @@ export async function diagnose(config: Config, api: Api, target: { mode: 'live' 
         });
       }
     } catch (err) {
-      add({ name: 'filter', verdict: 'fail', detail: `Filtering by ${field} was refused: ${describeError(err)}.`, fix: 'Check COUPONTOOLS_LIST_ENCODING (see the paging line).' });
+      // The API may quote the value it refused; the value is a customer's, so it is blanked.
+      const refused = describeError(err).split(value).join(`(the ${field})`);
+      add({ name: 'filter', verdict: 'fail', detail: `Filtering by ${field} was refused: ${refused}.`, fix: 'Check COUPONTOOLS_LIST_ENCODING (see the paging line).' });
     }
   }
 
