@@ -1,6 +1,7 @@
 // The list and wire suite in every dialect the sandbox speaks: a profile setting is proven end to end, not just parsed.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, wireProfileOf } from '../src/config.js';
+import { startSandbox } from '../src/sandbox/index.js';
 import { DIALECTS } from './dialects.js';
 import { startHarness, textOf, type Harness } from './harness.js';
 
@@ -137,5 +138,24 @@ describe('wire profile settings', () => {
     expect(() => parseConfig([], { COUPONTOOLS_LIST_ENCODING: 'xml' })).toThrow('COUPONTOOLS_LIST_ENCODING (--list-encoding) must be one of brackets, json, flat');
     expect(() => parseConfig([], { COUPONTOOLS_FIELD_ALIASES: 'stamp_count:balance' })).toThrow(/COUPONTOOLS_FIELD_ALIASES \(--field-aliases\) takes theirs:ours pairs with ours one of stamps, points, rewards, voided, wallet_installed, got "stamp_count:balance"/);
     expect(() => parseConfig([], { COUPONTOOLS_FIELD_ALIASES: 'a:b:c' })).toThrow(ConfigError);
+  });
+});
+
+describe('the sandbox refuses a list query in another encoding than its own', () => {
+  it.each([
+    [{ listEncoding: 'json' } as const, 'pagination=%7Bpage%3A2%7D', 'pagination must be a JSON object'],
+    [{ listEncoding: 'json' } as const, 'pagination=%7B%22page%22%3A2%2C%22size%22%3A3%7D', 'Unknown query parameter "pagination.size"'],
+    [{ listEncoding: 'flat', pageSizeKey: 'per_page' } as const, 'page=2&limit=3', 'Unknown query parameter "limit"'],
+    [{ listEncoding: 'flat' } as const, 'pagination[page]=2', 'Unknown query parameter "pagination[page]"'],
+    [{ listEncoding: 'flat' } as const, 'page=0', 'page must be an integer of 1 or more'],
+  ])('%j: %s', async (dialect, query, message) => {
+    const sandbox = await startSandbox({ dialect });
+    try {
+      const res = await fetch(`${sandbox.url}/loyalty/loyalty-cards/${COFFEE}/stats?${query}`, { headers: { 'x-api-key': sandbox.apiKey, 'x-api-secret': sandbox.apiSecret } });
+      expect(res.status).toBe(422);
+      expect(JSON.stringify(await res.json())).toContain(message.replace(/"/g, '\\"'));
+    } finally {
+      await sandbox.close();
+    }
   });
 });
