@@ -2,9 +2,10 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { allTools, instructions } from '../tools/index.js';
 import { AuditLog, type AuditWrite } from './audit.js';
-import { ConfigError, type Config, usesSandbox } from './config.js';
+import { ConfigError, type Config, usesSandbox, wireProfileOf } from './config.js';
+import { connectApi } from './connect.js';
 import { ConfirmGate } from './confirm.js';
-import { CoupontoolsClient, type ClientOptions } from './http.js';
+import type { ClientOptions } from './http.js';
 import { alsoToClient, redactor, stderrLogger, type Logger } from './log.js';
 import { packageInfo } from './package-info.js';
 import type { Sandbox } from './sandbox/index.js';
@@ -61,24 +62,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }
   });
   const sandboxed = usesSandbox(config);
-  // Loaded only when used: a live server never has the simulator in memory.
-  const sandbox = sandboxed
-    ? await (await import('./sandbox/index.js')).startSandbox({
-        historyLimit: SANDBOX_HISTORY,
-        ...(config.sandboxState ? { statePath: config.sandboxState } : {}),
-      })
-    : undefined;
-  const client = new CoupontoolsClient({
-    baseUrl: sandbox ? sandbox.url : config.baseUrl,
-    apiKey: sandbox ? sandbox.apiKey : (config.apiKey as string),
-    apiSecret: sandbox ? sandbox.apiSecret : (config.apiSecret as string),
-    userAgent: `${packageInfo.name}/${packageInfo.version} (node ${process.versions.node})`,
-    timeoutMs: config.timeoutMs,
-    connectTimeoutMs: config.connectTimeoutMs,
-    maxInFlight: config.maxInFlight,
-    maxRetries: config.maxRetries,
-    ...overrides.client,
-  });
+  const { client, sandbox } = await connectApi(config, { ...overrides.client, onFailure: (line) => log.warn(line) }, SANDBOX_HISTORY);
   const writesInFlight = new WritesInFlight();
   const server = createServer({
     name: packageInfo.name,
@@ -96,6 +80,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     audit,
     idempotency: new IdempotencyStore(overrides.now),
     writesInFlight,
+    wire: wireProfileOf(config),
   });
   logTarget.server = server;
   return {

@@ -1,4 +1,6 @@
 // Settings from environment variables and matching command-line flags; flags win.
+import { ALIASABLE_FIELDS, BULK_BODIES, DEFAULT_WIRE_PROFILE, LIST_ENCODINGS, PAGE_SIZE_KEYS, type AliasableField, type WireProfile } from './wire-profile.js';
+
 export type ConfirmMode = 'auto' | 'elicit' | 'off';
 
 export interface Config {
@@ -18,6 +20,11 @@ export interface Config {
   auditLog: string | undefined;
   /** Unset: on whenever auditLog is set. */
   auditRequired: boolean | undefined;
+  listEncoding: WireProfile['listEncoding'];
+  pageSizeKey: WireProfile['pageSizeKey'];
+  bulkBody: WireProfile['bulkBody'];
+  bulkKey: string;
+  fieldAliases: WireProfile['fieldAliases'];
 }
 
 export const DEFAULT_BASE_URL = 'https://api.coupontools.com/v4';
@@ -32,7 +39,8 @@ type Kind =
   | { type: 'int'; min: number; max: number }
   | { type: 'bool' }
   | { type: 'list' }
-  | { type: 'enum'; values: readonly string[] };
+  | { type: 'enum'; values: readonly string[] }
+  | { type: 'aliases' };
 
 interface Setting {
   key: keyof Config;
@@ -59,6 +67,11 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'auditLog', env: 'COUPONTOOLS_AUDIT_LOG', flag: '--audit-log', kind: { type: 'string' }, help: 'Append one JSON line per write attempt to this file (ids, field names, outcome; no personal values).', defaultText: '(none)' },
   { key: 'auditRequired', env: 'COUPONTOOLS_AUDIT_REQUIRED', flag: '--audit-required', kind: { type: 'bool' }, help: 'While the audit log cannot be written (a full disk), refuse write tools with a clear message instead of running them unaudited.', defaultText: 'on when an audit log is set' },
   { key: 'sandbox', env: 'COUPONTOOLS_SANDBOX', flag: '--sandbox', kind: { type: 'bool' }, help: 'Use the embedded sandbox even when credentials are set.', defaultText: 'off (on without credentials)' },
+  { key: 'listEncoding', env: 'COUPONTOOLS_LIST_ENCODING', flag: '--list-encoding', kind: { type: 'enum', values: LIST_ENCODINGS }, help: 'How list_users sends filter and pagination: brackets (filter[email]=…&pagination[page]=2) | json (pagination={"page":2,…}) | flat (email=…&page=2). Run doctor to see which the API honours.', defaultText: DEFAULT_WIRE_PROFILE.listEncoding },
+  { key: 'pageSizeKey', env: 'COUPONTOOLS_PAGE_SIZE_KEY', flag: '--page-size-key', kind: { type: 'enum', values: PAGE_SIZE_KEYS }, help: 'Name of the page-size key in the pagination: limit | per_page.', defaultText: DEFAULT_WIRE_PROFILE.pageSizeKey },
+  { key: 'bulkBody', env: 'COUPONTOOLS_BULK_BODY', flag: '--bulk-body', kind: { type: 'enum', values: BULK_BODIES }, help: 'Body of a bulk create: array (a bare JSON array of users) | wrapped (an object holding the array under COUPONTOOLS_BULK_KEY).', defaultText: DEFAULT_WIRE_PROFILE.bulkBody },
+  { key: 'bulkKey', env: 'COUPONTOOLS_BULK_KEY', flag: '--bulk-key', kind: { type: 'string' }, help: 'The wrapper key of a wrapped bulk body.', defaultText: DEFAULT_WIRE_PROFILE.bulkKey },
+  { key: 'fieldAliases', env: 'COUPONTOOLS_FIELD_ALIASES', flag: '--field-aliases', kind: { type: 'aliases' }, help: `The API's names for holder fields, as theirs:ours pairs (e.g. stamp_count:stamps,reward_list:rewards); ours is one of ${ALIASABLE_FIELDS.join(', ')}.`, defaultText: '(none: the API uses our names)' },
   { key: 'sandboxState', env: 'COUPONTOOLS_SANDBOX_STATE', flag: '--sandbox-state', kind: { type: 'string' }, help: 'JSON file the sandbox loads its data from and saves it to.', defaultText: '(in memory)' },
 ];
 
@@ -78,6 +91,11 @@ const DEFAULTS: Config = {
   dryRun: false,
   auditLog: undefined,
   auditRequired: undefined,
+  listEncoding: DEFAULT_WIRE_PROFILE.listEncoding,
+  pageSizeKey: DEFAULT_WIRE_PROFILE.pageSizeKey,
+  bulkBody: DEFAULT_WIRE_PROFILE.bulkBody,
+  bulkKey: DEFAULT_WIRE_PROFILE.bulkKey,
+  fieldAliases: DEFAULT_WIRE_PROFILE.fieldAliases,
 };
 
 export type CliAction = { action: 'help' } | { action: 'version' } | { action: 'run'; config: Config };
@@ -135,7 +153,28 @@ function parseValue(setting: Setting, raw: string): Config[keyof Config] {
       if (!kind.values.includes(v)) throw new ConfigError(`${label(setting)} must be one of ${kind.values.join(', ')}, got ${shown}`);
       return v;
     }
+    case 'aliases':
+      return parseAliases(setting, raw);
   }
+}
+
+/** `theirs:ours,…` (empty means none); ours must be one of our aliasable holder fields. */
+function parseAliases(setting: Setting, raw: string): Record<string, AliasableField> {
+  const aliases: Record<string, AliasableField> = {};
+  for (const pair of raw.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const [theirs, ours, extra] = pair.split(':').map((p) => p.trim());
+    if (extra !== undefined || !theirs || !/^[A-Za-z0-9_.-]{1,64}$/.test(theirs) || !(ALIASABLE_FIELDS as readonly string[]).includes(ours ?? '')) {
+      throw new ConfigError(`${label(setting)} takes theirs:ours pairs with ours one of ${ALIASABLE_FIELDS.join(', ')}, got ${JSON.stringify(pair)}`);
+    }
+    aliases[theirs] = ours as AliasableField;
+  }
+  return aliases;
+}
+
+/** The wire profile these settings select. */
+export function wireProfileOf(config: Config): WireProfile {
+  const { listEncoding, pageSizeKey, bulkBody, bulkKey, fieldAliases } = config;
+  return { listEncoding, pageSizeKey, bulkBody, bulkKey, fieldAliases };
 }
 
 /** Reads settings; throws ConfigError with a one-line message naming the setting. */
@@ -197,7 +236,7 @@ export function usesSandbox(config: Config): boolean {
 
 export function helpText(name: string, version: string): string {
   const rows = SETTINGS.map((s) => {
-    const placeholder = s.kind.type === 'enum' ? s.kind.values.join('|') : s.kind.type === 'int' ? 'n' : s.kind.type === 'list' ? 'a,b' : 'value';
+    const placeholder = s.kind.type === 'enum' ? s.kind.values.join('|') : s.kind.type === 'int' ? 'n' : s.kind.type === 'list' ? 'a,b' : s.kind.type === 'aliases' ? 'theirs:ours,…' : 'value';
     const arg = s.kind.type === 'bool' ? s.flag : `${s.flag} <${placeholder}>`;
     return `  ${arg.padEnd(34)} ${s.env}\n  ${''.padEnd(34)} ${s.help} Default: ${s.defaultText}.`;
   });

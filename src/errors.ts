@@ -16,7 +16,12 @@ export interface CoupontoolsErrorInit {
   outcome: Outcome;
   retryAfterSeconds?: number;
   detail?: string;
+  /** The system's code for a failed connection (ECONNREFUSED, ENOTFOUND, a TLS code, …). */
+  networkCode?: string;
 }
+
+/** Connection failures that waiting will not cure: the setting is wrong, or nothing runs there. */
+const MISCONFIGURED_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED']);
 
 export class CoupontoolsError extends Error {
   override name = 'CoupontoolsError';
@@ -27,6 +32,7 @@ export class CoupontoolsError extends Error {
   readonly outcome: Outcome;
   readonly retryAfterSeconds: number | undefined;
   readonly detail: string | undefined;
+  readonly networkCode: string | undefined;
 
   constructor(init: CoupontoolsErrorInit) {
     super(init.apiMessage ?? init.detail ?? init.kind);
@@ -37,6 +43,7 @@ export class CoupontoolsError extends Error {
     this.outcome = init.outcome;
     this.retryAfterSeconds = init.retryAfterSeconds;
     this.detail = init.detail;
+    this.networkCode = init.networkCode;
   }
 
   /** A hint the model can act on, by status. */
@@ -57,6 +64,9 @@ export class CoupontoolsError extends Error {
           : 'Rate limited: wait a little before calling again.';
       default:
         break;
+    }
+    if (this.networkCode !== undefined && MISCONFIGURED_CODES.has(this.networkCode)) {
+      return 'Nothing was changed. Check COUPONTOOLS_BASE_URL (the human must fix the setting or the network; waiting will not help), or run `coupontools-mcp doctor`.';
     }
     if (this.kind === 'timeout' || this.kind === 'network' || (this.status ?? 0) >= 500) {
       return 'The API or the network failed; nothing was changed. Try again in a moment.';

@@ -18,6 +18,8 @@ export interface ApiResponse {
   status: number;
   /** Parsed JSON, or null for an empty body. */
   data: unknown;
+  /** Response headers, lower-case names (doctor reads the rate-limit ones). */
+  headers?: Record<string, string | string[] | undefined>;
 }
 
 export interface ClientOptions {
@@ -36,6 +38,8 @@ export interface ClientOptions {
   random?: () => number;
   /** Starts an attempt's deadline (default: a real timer); tests pass one that expires on cue, so no verdict races the clock. */
   armDeadline?: ArmDeadline;
+  /** Told about each failed attempt in one line without personal values (method, path template, status or code, duration). */
+  onFailure?: (line: string) => void;
 }
 
 /** Calls `expire` once the attempt to `url` has had `ms`; the returned function disarms it. */
@@ -53,6 +57,14 @@ export const MAX_JSON_DEPTH = 64;
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 /** Error codes proving the request never reached the server, so even a write may be sent again. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** Resource names of the v4 paths; any other segment is an id and is logged as {id}. */
+const PATH_WORDS = new Set(['loyalty', 'loyalty-cards', 'stats', 'bulk', 'copy', 'rewards', 'void', 'push-notifications']);
+
+/** The path with ids replaced, for log lines: `/loyalty/loyalty-cards/{id}/stats/{id}`. */
+export function pathTemplate(path: readonly (string | number)[]): string {
+  return `/${path.map((s) => (PATH_WORDS.has(String(s)) ? String(s) : '{id}')).join('/')}`;
+}
 
 /** Counting semaphore for the in-flight cap; waiters are served first come, first served. */
 class Slots {
@@ -192,9 +204,13 @@ export class CoupontoolsClient {
   private readonly headers: Record<string, string>;
   private readonly random: () => number;
   private readonly redact: (text: string) => string;
+  /** host:port of the API, named in connection errors (the base URL never holds credentials). */
+  private readonly hostPort: string;
 
   constructor(private readonly options: ClientOptions) {
     this.base = options.baseUrl.replace(/\/+$/, '');
+    const base = new URL(this.base);
+    this.hostPort = `${base.hostname}:${base.port || (base.protocol === 'https:' ? '443' : '80')}`;
     this.agent = new Agent({
       connect: { timeout: options.connectTimeoutMs },
       connections: options.maxInFlight,
@@ -229,11 +245,13 @@ export class CoupontoolsClient {
       let failure: CoupontoolsError;
       let mayRetry: boolean;
       await this.slots.acquire(signal);
+      const started = performance.now();
       try {
         return await this.attempt(req.method, url, body, isRead, signal);
       } catch (err) {
         if (!(err instanceof CoupontoolsError)) throw err;
         failure = err;
+        this.logFailure(req, failure, performance.now() - started);
         // Reads are safe to repeat; a write only when it provably never arrived or the server said 429.
         const transient = failure.status !== undefined ? RETRYABLE_STATUS.has(failure.status) : failure.kind === 'network';
         mayRetry = isRead ? transient : failure.outcome === 'not_applied' && (failure.status === 429 || failure.kind === 'network');
@@ -247,6 +265,12 @@ export class CoupontoolsClient {
       if (waitMs > (this.options.maxRetryWaitMs ?? 30_000)) throw failure;
       await sleep(waitMs, signal);
     }
+  }
+
+  private logFailure(req: ApiRequest, failure: CoupontoolsError, ms: number): void {
+    if (!this.options.onFailure) return;
+    const what = failure.status !== undefined ? `HTTP ${failure.status}${failure.apiCode ? ` (code ${failure.apiCode})` : ''}` : (failure.networkCode ?? failure.kind);
+    this.options.onFailure(`API call failed: ${req.method} ${pathTemplate(req.path)} → ${what} after ${Math.round(ms)} ms`);
   }
 
   private async attempt(method: HttpMethod, url: string, body: string | undefined, isRead: boolean, signal: AbortSignal | undefined): Promise<ApiResponse> {
@@ -290,7 +314,7 @@ export class CoupontoolsClient {
         res.body.destroy();
         throw unusable(res.statusCode, isRead, `The API answered ${res.statusCode} with a body over ${MAX_BODY_BYTES} bytes; it was not read.`);
       }
-      return interpret(res.statusCode, res.headers, text, isRead, this.redact);
+      return { ...interpret(res.statusCode, res.headers, text, isRead, this.redact), headers: res.headers };
     } finally {
       disarm();
       signal?.removeEventListener('abort', onAbort);
@@ -302,7 +326,8 @@ export class CoupontoolsClient {
     const code = errorCode(err);
     // A code proving the request never left beats our own timer, which may have fired meanwhile.
     if (code !== undefined && NOT_SENT_CODES.has(code)) {
-      return new CoupontoolsError({ kind: 'network', outcome: 'not_applied', detail: `Could not connect to the API (${code}).` });
+      const why = code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'the host name did not resolve' : code === 'ECONNREFUSED' ? 'nothing accepted the connection' : 'the connection was not opened in time';
+      return new CoupontoolsError({ kind: 'network', outcome: 'not_applied', networkCode: code, detail: `Could not connect to the API at ${this.hostPort} (${code}): ${why}.` });
     }
     if (timedOut) {
       return new CoupontoolsError({ kind: 'timeout', outcome: sentOutcome, detail: `No complete answer within ${this.options.timeoutMs} ms.` });
@@ -311,7 +336,12 @@ export class CoupontoolsClient {
       return new CoupontoolsError({ kind: 'aborted', outcome: sentOutcome, detail: 'The call was cancelled by the client.' });
     }
     const reason = code ?? (err instanceof Error ? err.message : 'connection failed');
-    return new CoupontoolsError({ kind: 'network', outcome: sentOutcome, detail: `The connection failed before a complete answer (${reason}).` });
+    return new CoupontoolsError({
+      kind: 'network',
+      outcome: sentOutcome,
+      ...(code !== undefined ? { networkCode: code } : {}),
+      detail: `The connection failed before a complete answer from ${this.hostPort} (${reason}).`,
+    });
   }
 
   /** Closes the pool; requests still in flight are cut off (the shutdown path has recorded them). */

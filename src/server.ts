@@ -13,6 +13,7 @@ import { mapErrors } from './pipeline/error-mapping.js';
 import { claimKey, idempotencyKeyInput } from './pipeline/idempotency.js';
 import { resultShaper, runHandler } from './pipeline/result-shaping.js';
 import type { ToolDefinition } from './tool.js';
+import { DEFAULT_WIRE_PROFILE, type WireProfile } from './wire-profile.js';
 
 export { WritesInFlight, type RequestLayer };
 
@@ -37,6 +38,8 @@ export interface ServerOptions {
   idempotency?: IdempotencyStore;
   /** Shared with the shutdown path, which waits for these or records them as unknown. */
   writesInFlight?: WritesInFlight;
+  /** The account's wire profile (default: DEFAULT_WIRE_PROFILE). */
+  wire?: WireProfile;
 }
 
 /** How long a human has to answer a confirmation prompt. */
@@ -52,6 +55,7 @@ export function createServer(options: ServerOptions): McpServer {
   const dryRun = options.dryRun === true;
   const idempotency = options.idempotency ?? new IdempotencyStore();
   const writesInFlight = options.writesInFlight ?? new WritesInFlight();
+  const wire = options.wire ?? DEFAULT_WIRE_PROFILE;
   const server = new McpServer(
     { name: options.name, version: options.version },
     { instructions: options.instructions, capabilities: { tools: {}, logging: {} } },
@@ -72,7 +76,7 @@ export function createServer(options: ServerOptions): McpServer {
 
     /** The call pipeline: every rule, in this order, for every tool. */
     const handle = async (rawArgs: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> => {
-      const call = startCall(tool, rawArgs, options.api, dryRun, signal);
+      const call = startCall(tool, rawArgs, options.api, dryRun, signal, wire);
       const refused = auditRefusal(call, audit, shape); // 1. audit: a write that cannot be audited is not run,
       if (refused) return refused;
       const audited = auditCall(call, audit, log, writesInFlight); //   and every write attempt gets one line

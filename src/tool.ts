@@ -1,12 +1,16 @@
 // What a tool file declares: data (name, schemas, access) plus one small handler. The seam does the rest.
 import type { z } from 'zod';
 import type { ApiRequest, ApiResponse } from './http.js';
+import type { WireProfile } from './wire-profile.js';
 
 /** What a call can do at worst; drives annotations, confirmation and (later) read-only filtering. */
 export type Access = 'read' | 'write' | 'destructive';
 
 export interface ToolApi {
+  /** Answers come back with the profile's field aliases applied. */
   request(req: ApiRequest): Promise<ApiResponse>;
+  /** How this account's API wants list queries and bulk bodies (encodeListQuery, bulkBody). */
+  wire: WireProfile;
 }
 
 export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject, Output extends z.ZodObject = z.ZodObject> {

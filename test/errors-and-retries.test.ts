@@ -103,9 +103,32 @@ describe('error mapping', () => {
       const result = await down.call('list_loyalty_cards', {});
       expect(result.isError).toBe(true);
       expect(textOf(result)).toMatch(/Could not reach the Coupontools API.*ECONNREFUSED/);
+      // Host and port named, and a setting to check rather than a moment to wait.
+      expect(textOf(result)).toContain('Could not connect to the API at 127.0.0.1:9 (ECONNREFUSED): nothing accepted the connection');
+      expect(textOf(result)).toContain('Check COUPONTOOLS_BASE_URL');
+      expect(textOf(result)).toContain('coupontools-mcp doctor');
+      expect(textOf(result)).not.toContain('Try again in a moment');
+      // Each failed attempt (the first and its one retry) is one stderr line without values.
+      const failed = down.stderr.filter((l) => l.includes('API call failed'));
+      expect(failed).toHaveLength(2);
+      for (const line of failed) expect(line).toMatch(/^\[coupontools-mcp\] warning: API call failed: GET \/loyalty\/loyalty-cards → ECONNREFUSED after \d+ ms\n$/);
     } finally {
       await down.close();
     }
+  });
+
+  it('a failed call is logged with its path template, never its ids or filter values', async () => {
+    h.sandbox.inject({ path: `${JANE}`, status: 404, body: { message: 'nope' } });
+    h.sandbox.inject({ path: '/v4/loyalty/loyalty-cards/1001/stats', status: 422, body: { message: 'bad filter', error_code: 302 } });
+    const before = h.stderr.length;
+    await failure('get_user', { loyalty_card_id: 1001, user_id: 5001 });
+    await failure('list_users', { loyalty_card_id: 1001, filter: { email: 'jane@example.com' } });
+    const lines = h.stderr.slice(before);
+    expect(lines).toEqual([
+      expect.stringMatching(/API call failed: GET \/loyalty\/loyalty-cards\/\{id\}\/stats\/\{id\} → HTTP 404 after \d+ ms\n$/),
+      expect.stringMatching(/API call failed: GET \/loyalty\/loyalty-cards\/\{id\}\/stats → HTTP 422 \(code 302\) after \d+ ms\n$/),
+    ]);
+    for (const line of lines) for (const value of ['5001', '1001', 'jane']) expect(line).not.toContain(value);
   });
 });
 

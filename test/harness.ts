@@ -8,7 +8,7 @@ import { ElicitRequestSchema, type CallToolResult, type ElicitResult } from '@mo
 import { expect } from 'vitest';
 import { createApp, type App } from '../src/app.js';
 import { parseConfig, type Config } from '../src/config.js';
-import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
+import { startSandbox, type Sandbox, type SandboxDialect } from '../src/sandbox/index.js';
 import { cuedDeadlines } from './deadlines.js';
 
 /** A distinctive secret: any test output containing it is a leak. */
@@ -22,6 +22,8 @@ export interface HarnessOptions {
   now?: () => number;
   /** Run the server in sandbox mode (no credentials) instead of live mode against a test sandbox. */
   sandboxMode?: boolean;
+  /** The wire dialect the test sandbox speaks (live mode only); the matching profile goes in `env`. */
+  dialect?: Partial<SandboxDialect>;
 }
 
 export interface Harness {
@@ -66,7 +68,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     if (action.action !== 'run') throw new Error('unexpected');
     config = action.config;
   } else {
-    sandbox = await startSandbox({ apiKey: TEST_KEY, apiSecret: TEST_SECRET });
+    sandbox = await startSandbox({ apiKey: TEST_KEY, apiSecret: TEST_SECRET, ...(options.dialect ? { dialect: options.dialect } : {}) });
     const action = parseConfig([], {
       COUPONTOOLS_API_KEY: TEST_KEY,
       COUPONTOOLS_API_SECRET: TEST_SECRET,

@@ -4,6 +4,7 @@ import type { AuditOutcome } from '../audit.js';
 import { CoupontoolsError } from '../errors.js';
 import type { ApiRequest, ApiResponse } from '../http.js';
 import type { ToolApi, ToolDefinition } from '../tool.js';
+import { applyFieldAliases, DEFAULT_WIRE_PROFILE, type WireProfile } from '../wire-profile.js';
 import { DryRunStop } from './dry-run.js';
 
 export interface RequestLayer {
@@ -38,10 +39,18 @@ export interface Call {
   api: ToolApi;
 }
 
-export function startCall(tool: ToolDefinition, rawArgs: Record<string, unknown>, layer: RequestLayer, dryRun: boolean, signal: AbortSignal): Call {
+export function startCall(
+  tool: ToolDefinition,
+  rawArgs: Record<string, unknown>,
+  layer: RequestLayer,
+  dryRun: boolean,
+  signal: AbortSignal,
+  profile: WireProfile = DEFAULT_WIRE_PROFILE,
+): Call {
   const { confirm_token: token, idempotency_key: key, ...args } = rawArgs;
   const wire: Call['wire'] = {};
   const api: ToolApi = {
+    wire: profile,
     request: async (req) => {
       const isWrite = req.method !== 'GET';
       if (dryRun && isWrite) throw new DryRunStop(req);
@@ -51,7 +60,8 @@ export function startCall(tool: ToolDefinition, rawArgs: Record<string, unknown>
           wire.status = res.status;
           wire.applied ||= res.status >= 200 && res.status < 300;
         }
-        return res;
+        // The account's own names for holder fields become ours before any tool reads the answer.
+        return { ...res, data: applyFieldAliases(profile, res.data) };
       } catch (err) {
         if (isWrite && err instanceof CoupontoolsError) {
           wire.status = err.status;

@@ -4,3 +4,4 @@ export type { Fault } from './faults.js';
 export { SandboxStateError, type SandboxState, type StampLedgerEntry } from './state.js';
 export { seedState } from './seed.js';
 export { loadSandboxState, saveSandboxState } from './state-file.js';
+export { DEFAULT_DIALECT, type SandboxDialect } from './dialect.js';

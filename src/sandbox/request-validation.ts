@@ -1,5 +1,6 @@
 // Parsing and checking request bodies and list queries the way the sandbox's API contract demands.
 import { ERROR_CODE, envelopeError, unprocessable } from './api-errors.js';
+import type { SandboxDialect } from './dialect.js';
 import { PROFILE_FIELDS, type HolderProfile, type ProfileField } from './state.js';
 
 export type JsonObject = Record<string, unknown>;
@@ -102,46 +103,107 @@ export interface HolderListQuery {
 export const DEFAULT_PAGE_LIMIT = 50;
 export const MAX_PAGE_LIMIT = 200;
 
-const QUERY_PARAMETERS_HELP = 'filter[<field>], pagination[page], pagination[limit], include_voided';
+/** The query keys each encoding reads, for the message that refuses any other key. */
+function parametersHelp(dialect: ListDialect): string {
+  const size = dialect.pageSizeKey;
+  switch (dialect.listEncoding) {
+    case 'brackets':
+      return `filter[<field>], pagination[page], pagination[${size}], include_voided`;
+    case 'json':
+      return `filter (a JSON object of fields), pagination (a JSON object of page and ${size}), include_voided`;
+    case 'flat':
+      return `<field> (one of the user fields), page, ${size}, include_voided`;
+  }
+}
+
+type ListDialect = Pick<SandboxDialect, 'listEncoding' | 'pageSizeKey'>;
+
+/** A JSON object from a query value; anything else is a 422 naming the parameter. */
+function jsonQueryObject(name: string, value: string): JsonObject {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value) as unknown;
+  } catch {
+    parsed = undefined;
+  }
+  if (!isJsonObject(parsed)) throw unprocessable(`${name} must be a JSON object, got "${value}".`, ERROR_CODE.invalidValue);
+  return parsed;
+}
 
 /**
- * Reads the PHP-bracket list query (`filter[email]=a%40b.c&pagination[page]=2`). Unknown
- * parameters are rejected rather than ignored, so a client that encodes them another way finds out.
+ * Reads the list query in the dialect's encoding (brackets by default:
+ * `filter[email]=a%40b.c&pagination[page]=2`). Unknown parameters are rejected rather than
+ * ignored, so a client that encodes them another way finds out.
  */
-export function parseHolderListQuery(rawQuery: string): HolderListQuery {
+export function parseHolderListQuery(rawQuery: string, dialect: ListDialect = { listEncoding: 'brackets', pageSizeKey: 'limit' }): HolderListQuery {
   const query: HolderListQuery = { filters: [], page: 1, limit: DEFAULT_PAGE_LIMIT, includeVoided: false };
   const filters = new Map<ProfileField, string>();
+  const size = dialect.pageSizeKey;
+  const names =
+    dialect.listEncoding === 'brackets'
+      ? { page: 'pagination[page]', size: `pagination[${size}]` }
+      : dialect.listEncoding === 'json'
+        ? { page: 'pagination.page', size: `pagination.${size}` }
+        : { page: 'page', size };
+  let page: string | undefined;
+  let limit: string | undefined;
+  const addFilter = (field: string, value: unknown): void => {
+    if (!PROFILE_FIELD_SET.has(field)) {
+      throw unprocessable(`Unknown filter field "${field}". Filter on one of: ${PROFILE_FIELDS.join(', ')}.`, ERROR_CODE.notAllowed);
+    }
+    if (typeof value !== 'string') throw unprocessable(`Filter "${field}" must be a string.`, ERROR_CODE.invalidValue);
+    filters.set(field as ProfileField, value); // PHP semantics: a repeated key keeps the last value
+  };
+  const unknown = (key: string): never => {
+    throw unprocessable(`Unknown query parameter "${key}". Allowed: ${parametersHelp(dialect)}.`, ERROR_CODE.notAllowed);
+  };
   for (const [key, value] of new URLSearchParams(rawQuery)) {
-    const filterField = /^filter\[(.*)\]$/.exec(key)?.[1];
-    if (filterField !== undefined) {
-      if (!PROFILE_FIELD_SET.has(filterField)) {
-        throw unprocessable(
-          `Unknown filter field "${filterField}". Filter on one of: ${PROFILE_FIELDS.join(', ')}.`,
-          ERROR_CODE.notAllowed,
-        );
-      }
-      filters.set(filterField as ProfileField, value); // PHP semantics: a repeated key keeps the last value
-    } else if (key === 'pagination[page]') {
-      if (!/^[1-9]\d{0,8}$/.test(value)) {
-        throw unprocessable(`pagination[page] must be an integer of 1 or more, got "${value}".`, ERROR_CODE.invalidNumber);
-      }
-      query.page = Number(value);
-    } else if (key === 'pagination[limit]') {
-      const limit = /^\d{1,4}$/.test(value) ? Number(value) : NaN;
-      if (!(limit >= 1 && limit <= MAX_PAGE_LIMIT)) {
-        throw unprocessable(
-          `pagination[limit] must be an integer from 1 to ${MAX_PAGE_LIMIT}, got "${value}".`,
-          ERROR_CODE.invalidNumber,
-        );
-      }
-      query.limit = limit;
-    } else if (key === 'include_voided') {
+    if (key === 'include_voided') {
       if (value === 'true' || value === '1') query.includeVoided = true;
       else if (value === 'false' || value === '0') query.includeVoided = false;
       else throw unprocessable(`include_voided must be true or false, got "${value}".`, ERROR_CODE.notAllowed);
-    } else {
-      throw unprocessable(`Unknown query parameter "${key}". Allowed: ${QUERY_PARAMETERS_HELP}.`, ERROR_CODE.notAllowed);
+      continue;
     }
+    switch (dialect.listEncoding) {
+      case 'brackets': {
+        const filterField = /^filter\[(.*)\]$/.exec(key)?.[1];
+        if (filterField !== undefined) addFilter(filterField, value);
+        else if (key === names.page) page = value;
+        else if (key === names.size) limit = value;
+        else unknown(key);
+        break;
+      }
+      case 'json':
+        if (key === 'filter') for (const [field, wanted] of Object.entries(jsonQueryObject('filter', value))) addFilter(field, wanted);
+        else if (key === 'pagination') {
+          const pagination = jsonQueryObject('pagination', value);
+          for (const [inner, number] of Object.entries(pagination)) {
+            if (inner === 'page') page = String(number);
+            else if (inner === size) limit = String(number);
+            else unknown(`pagination.${inner}`);
+          }
+        } else unknown(key);
+        break;
+      case 'flat':
+        if (key === names.page) page = value;
+        else if (key === names.size) limit = value;
+        else if (PROFILE_FIELD_SET.has(key)) addFilter(key, value);
+        else unknown(key);
+        break;
+    }
+  }
+  if (page !== undefined) {
+    if (!/^[1-9]\d{0,8}$/.test(page)) {
+      throw unprocessable(`${names.page} must be an integer of 1 or more, got "${page}".`, ERROR_CODE.invalidNumber);
+    }
+    query.page = Number(page);
+  }
+  if (limit !== undefined) {
+    const n = /^\d{1,4}$/.test(limit) ? Number(limit) : NaN;
+    if (!(n >= 1 && n <= MAX_PAGE_LIMIT)) {
+      throw unprocessable(`${names.size} must be an integer from 1 to ${MAX_PAGE_LIMIT}, got "${limit}".`, ERROR_CODE.invalidNumber);
+    }
+    query.limit = n;
   }
   query.filters = [...filters];
   return query;

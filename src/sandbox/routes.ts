@@ -9,6 +9,7 @@ import {
   unprocessable,
   type SandboxResponse,
 } from './api-errors.js';
+import type { SandboxDialect } from './dialect.js';
 import { addHolder, grantToHolder } from './holder-records.js';
 import {
   findProfileProblem,
@@ -34,6 +35,8 @@ export const MAX_PUSH_MESSAGE_LENGTH = 500;
 /** What a handler may do besides reading and changing the state. */
 export interface RouteContext {
   readonly state: SandboxState;
+  /** The wire dialect this sandbox speaks (list encoding, list shape, bulk body, paging). */
+  readonly dialect: SandboxDialect;
   /** The current time as an API timestamp. */
   timestamp(): string;
   /** Called after every change to the state (persists it when a state file is configured). */
@@ -204,18 +207,19 @@ function matchesFilters(holder: SandboxHolder, filters: HolderListQuery['filters
 
 function listHolders(context: RouteContext, request: ApiRequest, params: RouteParams): SandboxResponse {
   const card = requireCard(context, params.card);
-  const query = parseHolderListQuery(request.query);
+  const { dialect } = context;
+  const query = parseHolderListQuery(request.query, dialect);
   const selected = holdersOf(context, card).filter(
     (holder) => (query.includeVoided || !holder.voided) && matchesFilters(holder, query.filters),
   );
-  const start = (query.page - 1) * query.limit;
-  return {
-    status: 200,
-    body: {
-      data: selected.slice(start, start + query.limit),
-      pagination: { page: query.page, limit: query.limit, total: selected.length },
-    },
-  };
+  // A dialect that ignores paging answers as if every request were for page 1 (and, if it ignores the size too, for everything).
+  const page = dialect.paging === 'honoured' ? query.page : 1;
+  const limit = dialect.paging === 'ignored' ? selected.length : query.limit;
+  const start = (page - 1) * limit;
+  const items = selected.slice(start, start + limit);
+  if (dialect.lists === 'bare') return { status: 200, body: items };
+  const pagination = dialect.paging === 'ignored' ? { total: selected.length } : { page, [dialect.pageSizeKey]: limit, total: selected.length };
+  return { status: 200, body: { data: items, pagination } };
 }
 
 function getHolder(context: RouteContext, _request: ApiRequest, params: RouteParams): SandboxResponse {
@@ -238,9 +242,15 @@ type BulkResult =
 
 function createHolders(context: RouteContext, request: ApiRequest, params: RouteParams): SandboxResponse {
   const card = requireCard(context, params.card);
-  const items = parseJsonBody(request.body);
+  const { bulkKey } = context.dialect;
+  const body = parseJsonBody(request.body);
+  const items = bulkKey === null ? body : isJsonObject(body) && Object.keys(body).length === 1 ? body[bulkKey] : undefined;
   if (!Array.isArray(items) || items.length === 0) {
-    throw unprocessable('The request body must be a non-empty JSON array of user objects.');
+    throw unprocessable(
+      bulkKey === null
+        ? 'The request body must be a non-empty JSON array of user objects.'
+        : `The request body must be {"${bulkKey}": [...]}, a non-empty JSON array of user objects under "${bulkKey}".`,
+    );
   }
   if (items.length > MAX_BULK_ITEMS) {
     throw unprocessable(`A bulk request takes at most ${MAX_BULK_ITEMS} users; this one has ${items.length}.`);

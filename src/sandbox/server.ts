@@ -4,6 +4,7 @@ import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { dialectOf, renameHolderFields, type SandboxDialect } from './dialect.js';
 import { ERROR_CODE, SandboxHttpError, UNAUTHORIZED, envelopeError, type SandboxResponse } from './api-errors.js';
 import { FaultQueue, faultResponse, type Fault } from './faults.js';
 import { routeApiRequest, type RouteContext } from './routes.js';
@@ -37,6 +38,8 @@ export interface SandboxOptions {
    * (tests read them all); the server's sandbox mode keeps a few so a long session stays flat.
    */
   historyLimit?: number;
+  /** The wire dialect to speak (default: brackets, wrapped lists, bare-array bulk, paging honoured, our field names). */
+  dialect?: Partial<SandboxDialect>;
 }
 
 export interface RecordedRequest {
@@ -81,6 +84,7 @@ export interface Sandbox {
   release(): void;
   /** Live state (tests read it to find seeded ids). */
   readonly state: SandboxState;
+  readonly dialect: SandboxDialect;
   /** Stops listening and destroys all open sockets (hanging ones too). */
   close(): Promise<void>;
 }
@@ -174,6 +178,7 @@ class LoopbackSandbox implements Sandbox {
     private readonly statePath: string | undefined,
     private readonly now: () => Date,
     private readonly historyLimit: number,
+    readonly dialect: SandboxDialect,
   ) {
     // Every delayed request listens for shutdown on this one signal; many at once is normal here.
     setMaxListeners(0, this.closing.signal);
@@ -184,6 +189,7 @@ class LoopbackSandbox implements Sandbox {
     let grantSeq = 0;
     this.routeContext = {
       state,
+      dialect,
       timestamp: () => formatApiTimestamp(this.now()),
       persist: () => {
         if (this.statePath !== undefined) saveSandboxState(this.statePath, this.state);
@@ -355,7 +361,8 @@ class LoopbackSandbox implements Sandbox {
       return UNAUTHORIZED;
     }
     try {
-      return routeApiRequest(this.routeContext, record);
+      const answer = routeApiRequest(this.routeContext, record);
+      return { ...answer, body: renameHolderFields(answer.body, this.dialect.fieldNames) };
     } catch (error) {
       if (error instanceof SandboxHttpError) return error.response;
       const reason = error instanceof Error ? error.message : String(error);
@@ -385,6 +392,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     options.statePath,
     options.now ?? (() => new Date()),
     options.historyLimit ?? Infinity,
+    dialectOf(options.dialect),
   );
   await sandbox.listen(options.host ?? '127.0.0.1', options.port ?? 0);
   return sandbox;

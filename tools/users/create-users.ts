@@ -1,6 +1,7 @@
-// create_users: POST /loyalty/loyalty-cards/{id}/stats/bulk with a JSON array of users.
+// create_users: POST /loyalty/loyalty-cards/{id}/stats/bulk with the users in the wire profile's bulk body.
 import { z } from 'zod';
 import { defineTool } from '../../src/tool.js';
+import { bulkBody } from '../../src/wire-profile.js';
 import { holdersPath } from '../paths.js';
 import { bulkSummary } from '../responses.js';
 import { apiValue, idOutput, loyaltyCardId, missingOr, toolInput, userItem } from '../schemas.js';
@@ -31,7 +32,7 @@ export const createUsers = defineTool({
   idempotent: false,
   verifyHint: 'look a few of the customers up with list_users (filter by email)',
   async handler(args, api) {
-    const res = await api.request({ method: 'POST', path: holdersPath(args.loyalty_card_id, 'bulk'), body: args.users });
+    const res = await api.request({ method: 'POST', path: holdersPath(args.loyalty_card_id, 'bulk'), body: bulkBody(api.wire, args.users) });
     return bulkSummary(args.users.length, res.data);
   },
 });

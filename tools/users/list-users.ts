@@ -1,6 +1,7 @@
-// list_users: GET /loyalty/loyalty-cards/{id}/stats with bracket-encoded filter and pagination.
+// list_users: GET /loyalty/loyalty-cards/{id}/stats with filter and pagination encoded as the wire profile says.
 import { z } from 'zod';
 import { defineTool } from '../../src/tool.js';
+import { assertPagingHonoured, encodeListQuery } from '../../src/wire-profile.js';
 import { holdersPath } from '../paths.js';
 import { fitList, hasMore, listItems, summarizeUser, totalOf } from '../responses.js';
 import { apiObject, loyaltyCardId, toolInput, userFilter } from '../schemas.js';
@@ -35,11 +36,13 @@ export const listUsers = defineTool({
   async handler(args, api) {
     const page = args.page ?? 1;
     const limit = args.limit ?? DEFAULT_PAGE_SIZE;
-    const query: [string, string][] = Object.entries(args.filter ?? {}).map(([field, value]) => [`filter[${field}]`, String(value)]);
-    query.push(['pagination[page]', String(page)], ['pagination[limit]', String(limit)]);
-    // Sent only when true: a PHP backend could read the string "false" as true.
-    if (args.include_voided === true) query.push(['include_voided', 'true']);
-    const { items, meta } = listItems((await api.request({ method: 'GET', path: holdersPath(args.loyalty_card_id), query })).data);
+    const { filter, include_voided: includeVoided } = args;
+    const get = (p: number, l: number) =>
+      api.request({ method: 'GET', path: holdersPath(args.loyalty_card_id), query: encodeListQuery(api.wire, { filter, page: p, limit: l, includeVoided }) });
+    const { items, meta } = listItems((await get(page, limit)).data);
+    // A later page that starts like page 1 means the page number was ignored: has_more would loop forever.
+    const pageOneFirst = page > 1 && items.length > 0 ? listItems((await get(1, 1)).data).items[0] : undefined;
+    assertPagingHonoured(api.wire, { page, limit }, items, pageOneFirst);
     const { kept, truncated } = fitList(items.map(summarizeUser));
     const total = totalOf(meta);
     return {
