@@ -83,10 +83,10 @@ export function createServer(options: ServerOptions): McpServer {
       const key = await claimKey(call, idempotency, dryRun, shape); // 2. idempotency: a repeat is answered from memory
       if (key.kind === 'answered') return audited.finish(key.step);
       const elicit = server.server.getClientCapabilities()?.elicitation?.form ? (message: string) => ask(server, message, signal) : undefined;
-      const step = await mapErrors(call, log, shape, () => // 3. error mapping: any failure becomes a result
+      const step = await mapErrors(call, log, shape, () => // 3. error mapping: any failure becomes a result; after a 2xx write, 'applied'
         withDryRun(options.api, shape, async () => // 4. dry run: a write stops before it is sent
           (await confirmation(call, gate, gated, elicit, shape)) ?? // 5. confirmation: a human's yes first
-          (await runHandler(call, shape)), // 6. the tool's handler, its answer shaped
+          (await runHandler(call, shape)), // 6. the handler; its answer shaped: redacted, checked, within the frame budget
         ),
       );
       key.settle(step);

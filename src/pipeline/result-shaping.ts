@@ -64,6 +64,9 @@ export function resultShaper({ tool, output, sandbox, redact }: ShapeOptions): S
     const checked = fitSchema(output, data);
     if (!checked) return failure(`${tool.name}: the API's answer is not in the expected form, so it cannot be shown.`);
     if (checked.left_out.length > 0) notes.push(`Left out, not in the expected form: ${checked.left_out.join(', ')}.`);
+    // The common case: it fits as it is, measured once.
+    const whole = render({ ...checked.data, ...label(seam, notes) });
+    if (frameBytes(whole) <= limit) return whole;
     const fitted = fitFrame(checked.data, (d) => frameBytes(render(d)), limit - NOTE_BYTES);
     if (!fitted) {
       const reason = 'The answer is too large for one message (64 KB) even with its lists cut.';
