@@ -73,7 +73,8 @@ export class AuditLog {
       fd = openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK, 0o600);
     } catch (err) {
       if (err instanceof AuditLogError) throw err;
-      throw new AuditLogError(`${where} cannot be opened for appending (${reasonOf(err)})`);
+      const code = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
+      throw new AuditLogError(`COUPONTOOLS_AUDIT_LOG (--audit-log): cannot open ${JSON.stringify(path)} for appending (${code})`);
     }
     try {
       if (!fstatSync(fd).isFile()) throw notRegular();
