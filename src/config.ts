@@ -177,7 +177,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Cl
 
 /** A URL as typed, minus any `user:password@` (shown in errors; it may hold credentials). */
 function withoutUserinfo(raw: string): string {
-  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/?#]*@/i, '$1');
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/?#]*@/i, '$1(hidden)@');
 }
 
 const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;

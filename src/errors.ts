@@ -1,7 +1,10 @@
 // The one error type of the request layer; the registration seam turns it into an isError tool result.
 
-/** Whether a failed write may have taken effect. Reads are always 'not_applied'. */
-export type Outcome = 'not_applied' | 'unknown';
+/**
+ * Whether a failed write may have taken effect. Reads are always 'not_applied'. 'applied': the API
+ * accepted the write (2xx, JSON) but its answer cannot be used (too large or too deeply nested).
+ */
+export type Outcome = 'not_applied' | 'unknown' | 'applied';
 
 export type ErrorKind = 'http' | 'network' | 'timeout' | 'invalid_response' | 'aborted';
 
@@ -38,7 +41,7 @@ export class CoupontoolsError extends Error {
 
   /** A hint the model can act on, by status. */
   hint(): string {
-    if (this.outcome === 'unknown') return '';
+    if (this.outcome !== 'not_applied') return '';
     switch (this.status) {
       case 401:
       case 403:

@@ -1,6 +1,7 @@
 // The one Coupontools request layer: keep-alive pool, auth, timeouts, in-flight cap, retries, tolerant parsing.
 import { Agent, request as undiciRequest } from 'undici';
 import { CoupontoolsError, type Outcome } from './errors.js';
+import { redactor } from './log.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -46,7 +47,9 @@ const realDeadline: ArmDeadline = (ms, expire) => {
 };
 
 /** The most response body we read; anything larger is not a Coupontools answer we can use. */
-const MAX_BODY_BYTES = 8 * 1024 * 1024;
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** The deepest nesting of arrays and objects we accept; deeper cannot be a Coupontools answer, and would overflow the stack later. */
+export const MAX_JSON_DEPTH = 64;
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 /** Error codes proving the request never reached the server, so even a write may be sent again. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -172,9 +175,9 @@ function embeddedStatus(message: string | undefined): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** A short, tag-free excerpt of a non-JSON body for the model. */
-function excerpt(text: string): string {
-  const plain = text
+/** A short, tag-free excerpt of a non-JSON body for the model; the secret is removed before the cut. */
+function excerpt(text: string, redact: (text: string) => string): string {
+  const plain = redact(text)
     .replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
     .replace(/<[^>]*>/g, ' ')
     .replace(/\s+/g, ' ')
@@ -188,6 +191,7 @@ export class CoupontoolsClient {
   private readonly base: string;
   private readonly headers: Record<string, string>;
   private readonly random: () => number;
+  private readonly redact: (text: string) => string;
 
   constructor(private readonly options: ClientOptions) {
     this.base = options.baseUrl.replace(/\/+$/, '');
@@ -198,6 +202,7 @@ export class CoupontoolsClient {
     });
     this.slots = new Slots(options.maxInFlight);
     this.random = options.random ?? Math.random;
+    this.redact = redactor([options.apiSecret]);
     this.headers = {
       'x-api-key': options.apiKey,
       'x-api-secret': options.apiSecret,
@@ -274,13 +279,18 @@ export class CoupontoolsClient {
       } catch (err) {
         throw this.transportError(err, timedOut, signal?.aborted === true, sentOutcome);
       }
-      let text: string;
+      let text: string | undefined;
       try {
         text = await readBody(res.body);
       } catch (err) {
         throw this.transportError(err, timedOut, signal?.aborted === true, sentOutcome);
       }
-      return interpret(res.statusCode, res.headers, text, isRead);
+      if (text === undefined) {
+        // Not read on: the status alone says whether a write was taken.
+        res.body.destroy();
+        throw unusable(res.statusCode, isRead, `The API answered ${res.statusCode} with a body over ${MAX_BODY_BYTES} bytes; it was not read.`);
+      }
+      return interpret(res.statusCode, res.headers, text, isRead, this.redact);
     } finally {
       disarm();
       signal?.removeEventListener('abort', onAbort);
@@ -310,18 +320,43 @@ export class CoupontoolsClient {
   }
 }
 
-async function readBody(body: AsyncIterable<Buffer | Uint8Array>): Promise<string> {
+/** The body as text, or undefined when it is larger than MAX_BODY_BYTES. */
+async function readBody(body: AsyncIterable<Buffer | Uint8Array>): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new Error('response body too large');
+    if (size > MAX_BODY_BYTES) return undefined;
     chunks.push(Buffer.from(chunk));
   }
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function interpret(status: number, headers: Record<string, string | string[] | undefined>, text: string, isRead: boolean): ApiResponse {
+/** How deeply arrays and objects nest in a parsed JSON value, counted without recursion. */
+export function jsonDepth(value: unknown, stopAt = Infinity): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > deepest) deepest = depth + 1;
+    if (deepest > stopAt) return deepest;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/**
+ * A well-formed answer we will not use. After a 2xx the API took a write, so it is applied (the
+ * seam says so and keeps its idempotency key); a failure status keeps the usual reading.
+ */
+function unusable(status: number, isRead: boolean, detail: string): CoupontoolsError {
+  const ok = status >= 200 && status < 300;
+  const outcome: Outcome = isRead || (status >= 400 && status < 500) ? 'not_applied' : ok ? 'applied' : 'unknown';
+  return new CoupontoolsError({ kind: 'invalid_response', status, outcome, detail });
+}
+
+function interpret(status: number, headers: Record<string, string | string[] | undefined>, text: string, isRead: boolean, redact: (text: string) => string): ApiResponse {
   const trimmed = text.trim();
   let data: unknown = null;
   let parsed = trimmed === '';
@@ -333,13 +368,16 @@ function interpret(status: number, headers: Record<string, string | string[] | u
       parsed = false;
     }
   }
+  if (parsed && jsonDepth(data, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw unusable(status, isRead, `The API answered ${status} with JSON nested deeper than ${MAX_JSON_DEPTH} levels; it was not used.`);
+  }
   const ok = status >= 200 && status < 300;
   if (ok && parsed && !isEnvelopeFailure(data)) return { status, data };
   // A write that got a 2xx (or a 5xx) may have been applied; 4xx means the API refused it.
   const outcome: Outcome = isRead || (status >= 400 && status < 500) ? 'not_applied' : 'unknown';
   if (ok && !parsed) {
     const type = String(headers['content-type'] ?? 'unknown type').split(';')[0];
-    return fail({ kind: 'invalid_response', status, outcome, detail: `The API answered ${status} with a body that is not JSON (${type}): ${excerpt(trimmed)}` });
+    return fail({ kind: 'invalid_response', status, outcome, detail: `The API answered ${status} with a body that is not JSON (${type}): ${excerpt(trimmed, redact)}` });
   }
   const { message, code } = parsed ? extractApiError(data) : {};
   const effective = ok ? (embeddedStatus(message) ?? 400) : status;
@@ -351,7 +389,7 @@ function interpret(status: number, headers: Record<string, string | string[] | u
     ...(message ? { apiMessage: message } : {}),
     ...(code ? { apiCode: code } : {}),
     ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
-    detail: parsed ? (trimmed === '' ? 'The API sent an empty body.' : undefined) : `The API sent a non-JSON body: ${excerpt(trimmed) || '(empty)'}`,
+    detail: parsed ? (trimmed === '' ? 'The API sent an empty body.' : undefined) : `The API sent a non-JSON body: ${excerpt(trimmed, redact) || '(empty)'}`,
   });
 }
 

@@ -5,10 +5,36 @@ export interface Logger {
   error(message: string, err?: unknown): void;
 }
 
-/** Removes every occurrence of the given secrets from a text. */
+/** Removes every occurrence of the given secrets from a text, in each form a secret travels in. */
 export function redactor(secrets: readonly (string | undefined)[]): (text: string) => string {
   const live = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4);
-  return (text) => live.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+  // Longest first, so a form that contains another is removed whole.
+  const forms = [...new Set(live.flatMap(secretForms))].sort((a, b) => b.length - a.length);
+  return (text) => forms.reduce((out, form) => (out.includes(form) ? out.split(form).join('[redacted]') : out), text);
+}
+
+/** Below this length a base64 fragment could match ordinary text, so it is not used as a form. */
+const MIN_BASE64_CORE = 8;
+
+/**
+ * The secret as it may appear in text we pass on: raw, JSON-escaped (once or twice, as in the
+ * text copy of a result), URL-encoded (either hex case, `+` or `%20` for spaces) and base64
+ * (standard and URL-safe, at each of the three byte alignments a longer encoded text may give it).
+ */
+export function secretForms(secret: string): string[] {
+  const json = JSON.stringify(secret).slice(1, -1);
+  const url = encodeURIComponent(secret);
+  const forms = [secret, json, JSON.stringify(json).slice(1, -1), url, url.replace(/%20/g, '+'), url.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase())];
+  const bytes = Buffer.from(secret, 'utf8');
+  for (let shift = 0; shift < 3; shift++) {
+    const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64');
+    // Skip the characters mixed with the unknown bytes before and after: the core is the same wherever the secret sits.
+    const start = Math.ceil((shift * 4) / 3);
+    const end = Math.floor(((shift + bytes.length) * 4) / 3);
+    const core = encoded.slice(start, end);
+    if (core.length >= MIN_BASE64_CORE) forms.push(core, core.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return forms.filter((f) => f.length > 0);
 }
 
 export function stderrLogger(redact: (text: string) => string, write: (line: string) => void = (l) => void process.stderr.write(l)): Logger {

@@ -1,20 +1,20 @@
-// The one place tools are registered: confirmation, error mapping, redaction and result shape for every tool.
+// The one place tools are registered: each call runs through the pipeline stages in src/pipeline/, in the order below.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
-import { auditFields, type AuditLog, type AuditOutcome, type AuditRecord } from './audit.js';
+import type { AuditLog } from './audit.js';
 import type { ConfirmGate, ElicitAnswer } from './confirm.js';
-import { CoupontoolsError } from './errors.js';
 import { IdempotencyStore } from './idempotency.js';
-import type { ApiRequest, ApiResponse } from './http.js';
 import type { Logger } from './log.js';
-import type { ToolApi, ToolDefinition } from './tool.js';
+import { auditCall, auditRefusal, WritesInFlight } from './pipeline/audit.js';
+import { startCall, type RequestLayer } from './pipeline/call.js';
+import { confirmation, confirmTokenInput, isGated } from './pipeline/confirmation.js';
+import { withDryRun } from './pipeline/dry-run.js';
+import { mapErrors } from './pipeline/error-mapping.js';
+import { claimKey, idempotencyKeyInput } from './pipeline/idempotency.js';
+import { resultShaper, runHandler } from './pipeline/result-shaping.js';
+import type { ToolDefinition } from './tool.js';
 
-export interface RequestLayer {
-  request(req: ApiRequest, signal?: AbortSignal): Promise<ApiResponse>;
-  /** The full URL a request goes to (never holds credentials). */
-  url(req: ApiRequest): string;
-}
+export { WritesInFlight, type RequestLayer };
 
 export interface ServerOptions {
   name: string;
@@ -39,98 +39,8 @@ export interface ServerOptions {
   writesInFlight?: WritesInFlight;
 }
 
-/**
- * Write calls that have started and not yet answered. On shutdown each one either finishes
- * within the grace period or is written to the audit log as 'unknown'; never silently lost.
- */
-export class WritesInFlight {
-  private readonly pending = new Set<{ settled: Promise<void>; abandon: () => void }>();
-
-  track(abandon: () => void): () => void {
-    let settle!: () => void;
-    const entry = { settled: new Promise<void>((r) => (settle = r)), abandon };
-    this.pending.add(entry);
-    return () => {
-      this.pending.delete(entry);
-      settle();
-    };
-  }
-
-  get size(): number {
-    return this.pending.size;
-  }
-
-  /** Waits up to graceMs for writes to finish; abandons the rest. Returns how many were abandoned. */
-  async drain(graceMs: number): Promise<number> {
-    if (this.pending.size === 0) return 0;
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
-    await Promise.race([Promise.all([...this.pending].map((e) => e.settled)), grace]);
-    clearTimeout(timer);
-    const left = [...this.pending];
-    for (const entry of left) entry.abandon();
-    this.pending.clear();
-    return left.length;
-  }
-}
-
 /** How long a human has to answer a confirmation prompt. */
 export const ELICIT_TIMEOUT_MS = 10 * 60 * 1000;
-
-const confirmTokenInput = z.string().max(64).optional().describe('From the preview, once the user said yes');
-const idempotencyKeyInput = z
-  .string()
-  .min(1)
-  .max(128)
-  .optional()
-  .describe('Receipt or order number; a repeat is not sent');
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  422: 'Unprocessable Entity',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-
-function describeFailure(err: CoupontoolsError): string {
-  const parts: string[] = [];
-  if (err.status !== undefined) parts.push(`HTTP ${err.status}${STATUS_TEXT[err.status] ? ` ${STATUS_TEXT[err.status]}` : ''}`);
-  if (err.apiCode !== undefined) parts.push(`code ${err.apiCode}`);
-  const head = parts.length ? `${parts.join(', ')}: ` : '';
-  // Sentences are joined with ". " by the callers, so a message's own full stop goes.
-  return `${head}${err.apiMessage ?? err.detail ?? 'no message'}`.replace(/\.\s*$/, '');
-}
-
-/** The text the model reads for a failed call. */
-export function errorText(err: unknown, tool: ToolDefinition): string {
-  if (!(err instanceof CoupontoolsError)) return `Internal error in ${tool.name}: ${err instanceof Error ? err.message : String(err)}`;
-  if (err.outcome === 'unknown') {
-    const check = tool.verifyHint ?? 'check the current state with the read tools';
-    return `Outcome unknown — ${describeFailure(err)}. The request reached the Coupontools API but no clear answer came back, so it may or may not have been applied. Do not repeat it blindly: ${check} before deciding to call ${tool.name} again.`;
-  }
-  const lead = err.kind === 'http' || err.kind === 'invalid_response' ? 'Coupontools API error' : err.kind === 'aborted' ? 'Cancelled' : 'Could not reach the Coupontools API';
-  const hint = err.hint();
-  return `${lead} — ${describeFailure(err)}.${hint ? ` ${hint}` : ''}`;
-}
-
-/** Thrown by the dry-run request layer at the first write; carries what would have been sent. */
-class DryRunStop {
-  constructor(readonly request: ApiRequest) {}
-}
-
-interface Outcome {
-  result: CallToolResult;
-  outcome: AuditOutcome;
-}
 
 /** Which tools a server offers: read-only removes every write, even an allow-listed one. */
 export function selectTools(tools: readonly ToolDefinition[], readOnly: boolean, allow: ReadonlySet<string> | undefined): ToolDefinition[] {
@@ -138,7 +48,7 @@ export function selectTools(tools: readonly ToolDefinition[], readOnly: boolean,
 }
 
 export function createServer(options: ServerOptions): McpServer {
-  const { gate, redact } = options;
+  const { gate, log, audit } = options;
   const dryRun = options.dryRun === true;
   const idempotency = options.idempotency ?? new IdempotencyStore();
   const writesInFlight = options.writesInFlight ?? new WritesInFlight();
@@ -147,60 +57,34 @@ export function createServer(options: ServerOptions): McpServer {
     { instructions: options.instructions, capabilities: { tools: {}, logging: {} } },
   );
 
-  const text = (value: string): CallToolResult['content'] => [{ type: 'text', text: redact(value) }];
-  const failure = (message: string): CallToolResult => ({ isError: true, content: text(message) });
-  const success = (structured: Record<string, unknown>): CallToolResult => {
-    const labelled = options.sandbox ? { ...structured, sandbox: true } : structured;
-    return { structuredContent: labelled, content: text(JSON.stringify(labelled)) };
-  };
-  /** A remembered result, said to be one. */
-  const replayOf = (first: CallToolResult): CallToolResult => {
-    if (first.isError) {
-      return failure(`Replay: this idempotency_key was already used with these arguments, and nothing was sent now. The first call's answer was: ${first.content.map((c) => (c.type === 'text' ? c.text : '')).join(' ')}`);
-    }
-    return success({ ...(first.structuredContent ?? {}), replayed: true });
-  };
-
   for (const tool of selectTools(options.tools, options.readOnly === true, options.allow)) {
-    const writes = tool.access !== 'read';
-    // Any call of this tool may need a human's yes: gated tools get the confirm_token argument.
-    const gated = (tool.access === 'destructive' || tool.accessFor !== undefined) && gate.mode !== 'off' && !dryRun;
+    const gated = isGated(tool, gate, dryRun);
     const tokens = gated && gate.usesTokens;
     let inputSchema = tool.input;
     if (tokens) inputSchema = inputSchema.extend({ confirm_token: confirmTokenInput });
     if (tool.idempotencyKey) inputSchema = inputSchema.extend({ idempotency_key: idempotencyKeyInput });
-    // A preview or a dry run has none of the tool's own fields.
-    const outputSchema = tokens || (dryRun && writes) ? tool.output.partial() : tool.output;
+    // A write's answer may have none of the tool's own fields: a preview, a dry run, or a write the
+    // API accepted whose answer cannot be shown (it stays applied, and says so).
+    const outputSchema = tokens || tool.access !== 'read' ? tool.output.partial() : tool.output;
+    const shape = resultShaper({ tool, output: outputSchema, sandbox: options.sandbox, redact: options.redact });
 
-    /** Confirmation, then the handler; every way out names its audit outcome. */
-    const run = async (args: Record<string, unknown>, token: unknown, api: ToolApi, signal: AbortSignal): Promise<Outcome> => {
-      try {
-        if (gated && (tool.accessFor?.(args) ?? tool.access) === 'destructive') {
-          const canElicit = Boolean(server.server.getClientCapabilities()?.elicitation?.form);
-          const decision = await gate.check({
-            tool: tool.name,
-            args,
-            token: typeof token === 'string' ? token : undefined,
-            describe: () => (tool.describeEffect ? tool.describeEffect(args, api) : Promise.resolve(`${tool.title} with ${JSON.stringify(args)}.`)),
-            elicit: canElicit ? (message) => ask(server, message, signal) : undefined,
-          });
-          if (decision.kind === 'refuse') return { result: failure(decision.message), outcome: decision.declined ? 'declined' : 'error' };
-          if (decision.kind === 'preview') {
-            const next = `Nothing was done yet. Show the user the effect; only if they agree, call ${tool.name} again with the same arguments plus confirm_token.`;
-            return { result: success({ ...decision.preview, next }), outcome: 'confirmation_required' };
-          }
-        }
-        return { result: success(await tool.handler(args, api)), outcome: 'ok' };
-      } catch (err) {
-        if (err instanceof DryRunStop) {
-          const url = new URL(options.api.url(err.request));
-          const request = { method: err.request.method, path: url.pathname, query: Object.fromEntries(url.searchParams), body: err.request.body ?? null };
-          return { result: success({ status: 'dry_run', request }), outcome: 'dry_run' };
-        }
-        if (!(err instanceof CoupontoolsError)) options.log.error(`${tool.name} failed unexpectedly`, err);
-        const outcome: AuditOutcome = err instanceof CoupontoolsError && err.outcome === 'unknown' ? 'unknown' : 'error';
-        return { result: failure(errorText(err, tool)), outcome };
-      }
+    /** The call pipeline: every rule, in this order, for every tool. */
+    const handle = async (rawArgs: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> => {
+      const call = startCall(tool, rawArgs, options.api, dryRun, signal);
+      const refused = auditRefusal(call, audit); // 0. no write runs while the audit log cannot take its line
+      if (refused) return refused;
+      const audited = auditCall(call, audit, log, writesInFlight); // 1. audit: one line per write attempt
+      const key = await claimKey(call, idempotency, dryRun, shape); // 2. idempotency: a repeat is answered from memory
+      if (key.kind === 'answered') return audited.finish(key.step);
+      const elicit = server.server.getClientCapabilities()?.elicitation?.form ? (message: string) => ask(server, message, signal) : undefined;
+      const step = await mapErrors(call, log, shape, () => // 3. error mapping: any failure becomes a result
+        withDryRun(options.api, shape, async () => // 4. dry run: a write stops before it is sent
+          (await confirmation(call, gate, gated, elicit, shape)) ?? // 5. confirmation: a human's yes first
+          (await runHandler(call, shape)), // 6. the tool's handler, its answer shaped
+        ),
+      );
+      key.settle(step);
+      return audited.finish(step);
     };
 
     server.registerTool(
@@ -217,66 +101,7 @@ export function createServer(options: ServerOptions): McpServer {
           openWorldHint: true,
         },
       },
-      async (rawArgs: Record<string, unknown>, extra): Promise<CallToolResult> => {
-        const started = performance.now();
-        // A write that could not be audited is not run (COUPONTOOLS_AUDIT_REQUIRED); nothing is sent.
-        if (writes) {
-          try {
-            options.audit?.ensureWritable();
-          } catch (err) {
-            return failure(err instanceof Error ? err.message : String(err));
-          }
-        }
-        const { confirm_token: token, idempotency_key: key, ...args } = rawArgs;
-        let status: number | undefined;
-        const api: ToolApi = {
-          request: async (req) => {
-            const isWrite = req.method !== 'GET';
-            if (dryRun && isWrite) throw new DryRunStop(req);
-            try {
-              const res = await options.api.request(req, extra.signal);
-              if (isWrite) status = res.status;
-              return res;
-            } catch (err) {
-              if (isWrite && err instanceof CoupontoolsError) status = err.status;
-              throw err;
-            }
-          },
-        };
-        let recorded = false;
-        const record = (outcome: AuditOutcome): void => {
-          if (!writes || recorded) return;
-          recorded = true;
-          if (!options.audit) return;
-          const line: AuditRecord = { time: new Date().toISOString(), tool: tool.name, ...auditFields(args), outcome, duration_ms: Math.round(performance.now() - started) };
-          if (status !== undefined && outcome !== 'replayed') line.status = status;
-          try {
-            options.audit.write(line);
-          } catch (err) {
-            // The call itself happened: its true result still goes back, and the gap is reported.
-            options.log.error(`audit log write failed for ${tool.name} (${outcome})`, err);
-          }
-        };
-        // Shutting down mid-call: whatever happens next, the log says the outcome is unknown.
-        const untrack = writes ? writesInFlight.track(() => record('unknown')) : () => undefined;
-        const finish = ({ result, outcome }: Outcome): CallToolResult => {
-          record(outcome);
-          untrack();
-          return result;
-        };
-
-        if (typeof key !== 'string' || dryRun) return finish(await run(args, token, api, extra.signal));
-        const claim = idempotency.claim(tool.name, key, args);
-        if (claim.kind === 'conflict') {
-          const message = `idempotency_key ${JSON.stringify(key)} was already used with other arguments; nothing was sent. Use a new key for a different purchase.`;
-          return finish({ result: failure(message), outcome: 'error' });
-        }
-        if (claim.kind === 'replay') return finish({ result: replayOf(await claim.result), outcome: 'replayed' });
-        const first = await run(args, token, api, extra.signal);
-        // Remember what was (or may have been) applied; a definite failure frees the key for a retry.
-        claim.settle(first.result, first.outcome === 'ok' || first.outcome === 'unknown');
-        return finish(first);
-      },
+      (rawArgs: Record<string, unknown>, extra) => handle(rawArgs, extra.signal),
     );
   }
   compactToolsList(server);

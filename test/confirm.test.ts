@@ -22,8 +22,8 @@ describe('token flow (auto mode, client without elicitation)', () => {
     expect(preview.isError).toBeFalsy();
     const sc = preview.structuredContent as Record<string, string>;
     expect(sc.status).toBe('confirmation_required');
-    expect(sc.effect).toContain('Jane Doe <jane@example.com> (user 5001)');
-    expect(sc.effect).toContain('"Café Aroma coffee card" (1001)');
+    expect(sc.effect).toContain('“Jane Doe”, email “jane@example.com” (user 5001)');
+    expect(sc.effect).toContain('“Café Aroma coffee card” (1001)');
     expect(sc.effect).toContain('7 stamps');
     expect(Date.parse(sc.expires_at!) - Date.now()).toBeGreaterThan(4 * 60_000);
     expect(writes(h)).toHaveLength(0);
@@ -83,7 +83,7 @@ describe('token flow (auto mode, client without elicitation)', () => {
     const broadcast = await h.call('send_push_notification', { loyalty_card_id: 1001, message: 'Closed Monday' });
     const sc = broadcast.structuredContent as Record<string, string>;
     expect(sc.status).toBe('confirmation_required');
-    expect(sc.effect).toContain('EVERY holder of card "Café Aroma coffee card" (1001)');
+    expect(sc.effect).toContain('EVERY holder of card “Café Aroma coffee card” (1001)');
     expect(sc.effect).toContain('Closed Monday');
     expect(writes(h)).toHaveLength(0);
     const targeted = await h.call('send_push_notification', { loyalty_card_id: 1001, message: 'Hi Jane', recipient_user_ids: [5001] });
@@ -115,7 +115,7 @@ describe('elicitation', () => {
     expect(result.isError, textOf(result)).toBeFalsy();
     expect(result.structuredContent).toMatchObject({ deleted: true });
     expect(seen).toHaveLength(1);
-    expect(seen[0]).toContain('Permanently delete card holder Jane Doe <jane@example.com> (user 5001) on card "Café Aroma coffee card" (1001)');
+    expect(seen[0]).toContain('Permanently delete card holder “Jane Doe”, email “jane@example.com” (user 5001) on card “Café Aroma coffee card” (1001)');
     expect(writes(h).filter((r) => DELETE_PATH.test(r.path))).toHaveLength(1);
   });
 

@@ -82,7 +82,7 @@ describe('npm run demo', () => {
     expect(lines).toContain('found Jane Doe, user 5001, 7 stamps');
     expect(lines).toMatch(/rewards waiting: Free coffee \(reward \d+\)/);
     expect(lines).toMatch(/redeemed \[\d+\]; rewards still waiting: 0/);
-    expect(lines).toContain('confirmation_required: Permanently delete card holder Jane Doe');
+    expect(lines).toContain('confirmation_required: Permanently delete card holder “Jane Doe”');
     expect(lines).not.toContain('error:');
   });
 });

@@ -1,5 +1,6 @@
 // Reading the API's answers tolerantly: wrapped or bare lists, undocumented user objects, bounded output.
 import { CoupontoolsError } from '../src/errors.js';
+import { quoted } from '../src/pipeline/prompt-text.js';
 import type { ToolApi } from '../src/tool.js';
 import { cardsPath, holderPath } from './paths.js';
 
@@ -96,12 +97,13 @@ export function requireObject(data: unknown, what: string): JsonObject {
 /** Names the holder and card of a gated call, so the human knows exactly what they approve. */
 export async function describeHolder(api: ToolApi, cardId: string, userId: string): Promise<string> {
   const user = requireObject((await api.request({ method: 'GET', path: holderPath(cardId, userId) })).data, 'the holder');
-  const name = [user.first_name, user.last_name].filter((p) => typeof p === 'string' && p !== '').join(' ') || '(no name)';
-  const email = typeof user.email === 'string' && user.email ? ` <${user.email}>` : '';
+  // API text in a human's prompt is quoted data, so a crafted name cannot pose as the server's words.
+  const name = [user.first_name, user.last_name].filter((p) => typeof p === 'string' && p !== '').join(' ');
+  const email = typeof user.email === 'string' && user.email ? `, email ${quoted(user.email)}` : '';
   const balance = ['stamps', 'points'].filter((k) => user[k] !== undefined).map((k) => `${String(user[k])} ${k}`);
   const rewards = availableRewards(user);
   const holdings = [...balance, ...(rewards ? [`${rewards.length} unused reward(s)`] : [])].join(', ');
-  return `card holder ${name}${email} (user ${userId}) on ${await describeCard(api, cardId)}${holdings ? `, holding ${holdings}` : ''}`;
+  return `card holder ${name ? quoted(name) : '(no name)'}${email} (user ${userId}) on ${await describeCard(api, cardId)}${holdings ? `, holding ${holdings}` : ''}`;
 }
 
 /** "card "Name" (id)" when the card list can be read, else just the id. */
@@ -109,7 +111,7 @@ export async function describeCard(api: ToolApi, cardId: string): Promise<string
   try {
     const { items } = listItems((await api.request({ method: 'GET', path: cardsPath })).data);
     const card = items.find((c) => String(c.id) === cardId);
-    if (card && typeof card.name === 'string') return `card "${card.name}" (${cardId})`;
+    if (card && typeof card.name === 'string') return `card ${quoted(card.name)} (${cardId})`;
   } catch {
     // The card name is a courtesy; the id alone still names the target.
   }
