@@ -17,6 +17,11 @@ const LANES = 16;
 /** Never reached by the clock: a hang times out on cue, the moment the sandbox holds it. */
 const TIMEOUT_MS = 30_000;
 const SEED = 20_251_125;
+/**
+ * Only a guard against a hang, never a verdict: 2,000 calls take ~3 s on an idle 2-core machine
+ * and several times that under load, which must not fail the test.
+ */
+const RUN_TIMEOUT_MS = 180_000;
 const KEY = 'ledger-key';
 const SECRET = 'ledger-secret-5e0b7d';
 
@@ -242,7 +247,7 @@ describe('the stamp ledger under faults', () => {
     } finally {
       await rig.close();
     }
-  });
+  }, RUN_TIMEOUT_MS);
 
   it(`the same ${CALLS} calls with an idempotency_key each, retried by the agent after every unknown outcome: replayed, never doubled`, async () => {
     const rig = await startRig();
@@ -297,5 +302,5 @@ describe('the stamp ledger under faults', () => {
     } finally {
       await rig.close();
     }
-  });
+  }, RUN_TIMEOUT_MS);
 });
