@@ -144,7 +144,7 @@ const TOOLS: readonly ToolCase[] = [
     // A broadcast: the gated form, which COUPONTOOLS_CONFIRM=off lets through to the API.
     target: fixed(`${COFFEE}/push-notifications`, { loyalty_card_id: 1001, message: 'Double stamps today' }),
     applied: (s) => s.state.notifications.length,
-    shows: (r) => check(r.audience === 'all' && typeof r.sent === 'number', 'the broadcast'),
+    shows: (r) => check(r.audience === 'all' && typeof (r.delivery as { sent?: unknown } | null)?.sent === 'number', 'the broadcast'),
   },
 ];
 

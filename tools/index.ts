@@ -35,7 +35,7 @@ export function instructions(sandbox: boolean, offered: readonly ToolDefinition[
   return [
     'Runs a Coupontools loyalty program (cards, card holders, stamps, rewards, wallet pushes).',
     writes
-      ? 'Usual flow: list_loyalty_cards for the card id → list_users with filter {"email": …} or {"last_name": …} to find the holder → add_stamps once per purchase (its result says rewards_unlocked and card_completed; a completed card starts over, no stamp is lost) → use_rewards with ids from rewards_available when the reward is handed over.'
+      ? 'Usual flow: list_loyalty_cards for the card id → list_users with filter {"email": …} or {"last_name": …} to find the holder → add_stamps once per purchase (its result says rewards_unlocked and card_completed; a completed card starts over, no stamp is lost) → rewards_available (in that result, or get_user) → use_rewards with those ids when the reward is handed over.'
       : 'Read-only: look holders up with list_users (filter {"email": …} or {"last_name": …}) and get_user; nothing can be changed through this server.',
     ...(writes ? ['Writes are not retried after an unclear failure: an "outcome unknown" result means check with get_user before trying again.'] : []),
     ...(has('delete_user') || has('void_user') || has('send_push_notification')
