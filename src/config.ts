@@ -16,6 +16,7 @@ export interface Config {
   tools: string[] | undefined;
   dryRun: boolean;
   auditLog: string | undefined;
+  redisUrl: string | undefined;
 }
 
 export const DEFAULT_BASE_URL = 'https://api.coupontools.com/v4';
@@ -27,6 +28,7 @@ export class ConfigError extends Error {
 type Kind =
   | { type: 'string'; secret?: boolean }
   | { type: 'url' }
+  | { type: 'redis-url' }
   | { type: 'int'; min: number; max: number }
   | { type: 'bool' }
   | { type: 'list' }
@@ -55,6 +57,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'tools', env: 'COUPONTOOLS_TOOLS', flag: '--tools', kind: { type: 'list' }, help: 'Comma-separated allowlist of tool names; only these are registered.', defaultText: '(all)' },
   { key: 'dryRun', env: 'COUPONTOOLS_DRY_RUN', flag: '--dry-run', kind: { type: 'bool' }, help: 'Reads run; writes send nothing and return the request they would send.', defaultText: 'off' },
   { key: 'auditLog', env: 'COUPONTOOLS_AUDIT_LOG', flag: '--audit-log', kind: { type: 'string' }, help: 'Append one JSON line per write attempt to this file (ids, field names, outcome; no personal values).', defaultText: '(none)' },
+  { key: 'redisUrl', env: 'COUPONTOOLS_REDIS_URL', flag: '--redis-url', kind: { type: 'redis-url' }, help: 'redis:// or rediss:// URL of a Redis that every server process shares for idempotency keys and confirm tokens.', defaultText: '(none: this process only)' },
   { key: 'sandbox', env: 'COUPONTOOLS_SANDBOX', flag: '--sandbox', kind: { type: 'bool' }, help: 'Use the embedded sandbox even when credentials are set.', defaultText: 'off (on without credentials)' },
   { key: 'sandboxState', env: 'COUPONTOOLS_SANDBOX_STATE', flag: '--sandbox-state', kind: { type: 'string' }, help: 'JSON file the sandbox loads its data from and saves it to.', defaultText: '(in memory)' },
 ];
@@ -74,6 +77,7 @@ const DEFAULTS: Config = {
   tools: undefined,
   dryRun: false,
   auditLog: undefined,
+  redisUrl: undefined,
 };
 
 export type CliAction = { action: 'help' } | { action: 'version' } | { action: 'run'; config: Config };
@@ -100,6 +104,19 @@ function parseValue(setting: Setting, raw: string): Config[keyof Config] {
       if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${label(setting)} must be an http(s) URL, got ${shown}`);
       if (url.username || url.password) throw new ConfigError(`${label(setting)} must not contain credentials`);
       return url.toString().replace(/\/+$/, '');
+    }
+    case 'redis-url': {
+      // It may hold a password, so it is never echoed.
+      let url: URL | undefined;
+      try {
+        url = new URL(raw.trim());
+      } catch {
+        url = undefined;
+      }
+      if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+        throw new ConfigError(`${label(setting)} must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379`);
+      }
+      return raw.trim();
     }
     case 'int': {
       const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;

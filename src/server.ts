@@ -258,15 +258,18 @@ export function createServer(options: ServerOptions): McpServer {
         };
 
         if (typeof key !== 'string' || dryRun) return finish(await run(args, token, api, extra.signal));
-        const claim = idempotency.claim(tool.name, key, args);
+        const claim = await idempotency.claim(tool.name, key, args);
         if (claim.kind === 'conflict') {
           const message = `idempotency_key ${JSON.stringify(key)} was already used with other arguments; nothing was sent. Use a new key for a different purchase.`;
           return finish({ result: failure(message), outcome: 'error' });
         }
-        if (claim.kind === 'replay') return finish({ result: replayOf(await claim.result), outcome: 'replayed' });
+        // The state store is down, or the key's first call (perhaps in another process) has not answered yet.
+        if (claim.kind === 'refuse') return finish({ result: failure(claim.message), outcome: 'error' });
+        if (claim.kind === 'replay') return finish({ result: replayOf(claim.result), outcome: 'replayed' });
         const first = await run(args, token, api, extra.signal);
         // Remember what was (or may have been) applied; a definite failure frees the key for a retry.
-        claim.settle(first.result, first.outcome === 'ok' || first.outcome === 'unknown');
+        // Stored before the answer goes back, so a retry after it (on any process) finds it.
+        await claim.settle(first.result, first.outcome === 'ok' || first.outcome === 'unknown');
         return finish(first);
       },
     );
