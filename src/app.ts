@@ -56,7 +56,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   }
   // Opened before anything else starts, so a bad path stops start-up.
   const audit = config.auditLog ? AuditLog.open(config.auditLog) : undefined;
-  const redact = redactor([config.apiSecret, config.redisUrl ? decodeURIComponent(new URL(config.redisUrl).password) : undefined]);
+  const redact = redactor([config.apiSecret, ...redisPassword(config.redisUrl)]);
   // Bound once the server exists; until a client has initialized, lines go to stderr only.
   const logTarget: { server?: McpServer } = {};
   const log = alsoToClient(stderrLogger(redact, overrides.stderr), redact, (level, data) => {
@@ -130,4 +130,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 function accountNamespace(config: Config, sandboxed: boolean): string {
   if (sandboxed) return `sandbox-${randomBytes(8).toString('hex')}`;
   return `account-${createHash('sha256').update(`${config.baseUrl}\n${config.apiKey ?? ''}`).digest('hex').slice(0, 16)}`;
+}
+
+/** A Redis URL's password, as written and decoded, so neither form reaches a log line. */
+function redisPassword(url: string | undefined): string[] {
+  const raw = url ? new URL(url).password : '';
+  if (raw === '') return [];
+  try {
+    return [raw, decodeURIComponent(raw)];
+  } catch {
+    return [raw];
+  }
 }

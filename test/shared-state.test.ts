@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addHolder } from '../src/sandbox/holder-records.js';
 import { seedState, startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import type { StampCard } from '../src/sandbox/state.js';
-import { BIN, cleanEnv } from './binary.js';
+import { BIN, cleanEnv, runBuilt } from './binary.js';
 import { startHarness, textOf, type Harness } from './harness.js';
 import { sharedRedis, startRedis, type RedisProcess } from './redis.js';
 
@@ -232,6 +232,21 @@ describe('Redis stops mid-run (a redis-server of this test’s own)', () => {
     expect(h.stderr.join('')).toMatch(/Redis at 127\.0\.0\.1:\d+ is reachable again/);
   });
 
+  it('a server starts without its Redis, serves reads, refuses keyed writes, and runs them once Redis is there', async () => {
+    redis = await startRedis();
+    await redis.stop();
+    h = await startHarness({ env: { COUPONTOOLS_REDIS_URL: redis.url } });
+    const args = { loyalty_card_id: 1001, user_id: 5001, amount: 1, idempotency_key: 'early' };
+    expect((await h.call('get_user', { loyalty_card_id: 1001, user_id: 5001 })).isError).toBeFalsy();
+    expect(textOf(await h.call('add_stamps', args))).toMatch(/^Not sent: the shared state store \(Redis\)/);
+    expect(posts(h.sandbox)).toHaveLength(0);
+    await redis.restart();
+    for (let i = 0; i < 20 && !(await h.app.store.ready()).ok; i++) await new Promise((r) => setTimeout(r, 250));
+    const later = await h.call('add_stamps', args);
+    expect(later.isError, textOf(later)).toBeFalsy();
+    expect(posts(h.sandbox)).toHaveLength(1);
+  });
+
   it('a Redis that stops answering (SIGSTOP) refuses keyed writes after the store timeout; the claim it never answered is undone', async () => {
     redis = await startRedis();
     h = await startHarness({ env: { COUPONTOOLS_REDIS_URL: redis.url } });
@@ -246,5 +261,14 @@ describe('Redis stops mid-run (a redis-server of this test’s own)', () => {
     expect(retry.isError, textOf(retry)).toBeFalsy();
     expect(isReplay(retry)).toBe(false);
     expect(posts(h.sandbox)).toHaveLength(1);
+  });
+});
+
+describe('COUPONTOOLS_REDIS_URL', () => {
+  it('anything but a redis:// or rediss:// URL stops start-up, without echoing it (it may hold a password)', async () => {
+    const { code, stderr } = await runBuilt('index.js', ['--redis-url', 'http://user:hunter2@cache:6379']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('COUPONTOOLS_REDIS_URL (--redis-url) must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379');
+    expect(stderr).not.toContain('hunter2');
   });
 });
