@@ -83,7 +83,8 @@ async function startFleet(redisUrl: string, count: number): Promise<Fleet> {
 const isReplay = (r: CallToolResult): boolean => (r.structuredContent as { replayed?: unknown } | undefined)?.replayed === true || textOf(r).startsWith('Replay:');
 const posts = (sandbox: Sandbox, path?: string) => sandbox.requests.filter((r) => r.method !== 'GET' && (path === undefined || r.path === path));
 
-describe('two server processes on one Redis', () => {
+// Process start-ups and a 5 s bounded wait: generous limits, so a loaded machine is slow rather than failing.
+describe('two server processes on one Redis', { timeout: 60_000 }, () => {
   let redis: { url: string; close: () => Promise<void> };
   let fleet: Fleet | undefined;
   beforeAll(async () => {
@@ -188,7 +189,7 @@ describe('two server processes on one Redis', () => {
   });
 });
 
-describe('Redis stops mid-run (a redis-server of this test’s own)', () => {
+describe('Redis stops mid-run (a redis-server of this test’s own)', { timeout: 60_000 }, () => {
   let redis: RedisProcess | undefined;
   let h: Harness | undefined;
   afterEach(async () => {
