@@ -5,7 +5,7 @@
  * (COUPONTOOLS_MAX_IN_FLIGHT) calls wait their turn; beyond this they are not taken at all, so
  * what a flooding client costs is bounded (with stdin frames capped, see src/line-cap.ts).
  */
-export const MAX_CALLS_IN_PROGRESS = 64;
+export const MAX_CALLS_IN_PROGRESS = 128;
 
 /** Answers waiting to be written at which reading stops until all are out (a few: one read chunk's worth is handled whole). */
 const PAUSE_AT_UNSENT = 8;

@@ -1,4 +1,5 @@
 // Assembles a server from settings: sandbox or live API, request layer, confirmation gate.
+import { createHash, randomBytes } from 'node:crypto';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { allTools, instructions } from '../tools/index.js';
 import { AuditLog, type AuditWrite } from './audit.js';
@@ -11,6 +12,7 @@ import { packageInfo } from './package-info.js';
 import type { Sandbox } from './sandbox/index.js';
 import { IdempotencyStore } from './idempotency.js';
 import { createServer, selectTools, WritesInFlight } from './server.js';
+import { openStore, type StateStore } from './store/index.js';
 
 export interface AppOverrides {
   /** Clock for confirmation tokens (tests). */
@@ -21,6 +23,11 @@ export interface AppOverrides {
   stderr?: (line: string) => void;
   /** The write system call of the audit log (tests fill the disk on cue). */
   auditWrite?: AuditWrite;
+  /**
+   * The state store, already scoped to this account (the HTTP service opens one store and
+   * scopes it per account). Its owner closes it; without it the app opens its own from config.
+   */
+  store?: StateStore;
 }
 
 /** Requests and stamp grants the embedded sandbox remembers (for nobody but tests; kept small). */
@@ -33,6 +40,8 @@ export interface App {
   server: McpServer;
   sandbox: Sandbox | undefined;
   log: Logger;
+  /** Idempotency keys and confirm tokens; `store.ready()` says whether keyed and confirmed writes can run. */
+  store: StateStore;
   /** Waits up to graceMs for writes in flight (the rest are audited as unknown), then closes everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -52,7 +61,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const audit = config.auditLog
     ? AuditLog.open(config.auditLog, { required: config.auditRequired ?? true, ...(overrides.auditWrite ? { write: overrides.auditWrite } : {}) })
     : undefined;
-  const redact = redactor([config.apiSecret]);
+  const redact = redactor([config.apiSecret, ...redisPassword(config.redisUrl)]);
   // Bound once the server exists; until a client has initialized, lines go to stderr only.
   const logTarget: { server?: McpServer } = {};
   const log = alsoToClient(stderrLogger(redact, overrides.stderr), redact, (level, data) => {
@@ -63,6 +72,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   const sandboxed = usesSandbox(config);
   const { client, sandbox } = await connectApi(config, { ...overrides.client, onFailure: (line) => log.warn(line) }, SANDBOX_HISTORY);
+  const now = overrides.now ?? Date.now;
+  const store = overrides.store ?? (await openStore(config.redisUrl, log, now)).scope(accountNamespace(config, sandboxed));
   const writesInFlight = new WritesInFlight();
   const server = createServer({
     name: packageInfo.name,
@@ -70,7 +81,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     instructions: instructions(sandboxed, offered),
     tools: allTools,
     api: client,
-    gate: new ConfirmGate(config.confirm, overrides.now),
+    gate: new ConfirmGate(config.confirm, now, store),
     log,
     redact,
     sandbox: sandboxed,
@@ -78,7 +89,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     allow,
     dryRun: config.dryRun,
     audit,
-    idempotency: new IdempotencyStore(overrides.now),
+    idempotency: new IdempotencyStore(store, log, now),
     writesInFlight,
     wire: wireProfileOf(config),
   });
@@ -87,13 +98,36 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     server,
     sandbox,
     log,
+    store,
     async close(graceMs = SHUTDOWN_GRACE_MS) {
       const abandoned = await writesInFlight.drain(graceMs);
       if (abandoned > 0) log.warn(`${abandoned} write(s) still in flight at shutdown: recorded as outcome unknown`);
       await server.close().catch(() => undefined);
       await client.close().catch(() => undefined);
       await sandbox?.close();
+      if (!overrides.store) await store.close();
       audit?.close();
     },
   };
+}
+
+/**
+ * Whose keys and tokens these are. A live account is named by a hash of its base URL and client
+ * id, so two accounts on one Redis never share a key and the id is not spelled out in Redis.
+ * Each embedded sandbox is its own simulated account, so a sandboxed process shares with no one.
+ */
+function accountNamespace(config: Config, sandboxed: boolean): string {
+  if (sandboxed) return `sandbox-${randomBytes(8).toString('hex')}`;
+  return `account-${createHash('sha256').update(`${config.baseUrl}\n${config.apiKey ?? ''}`).digest('hex').slice(0, 16)}`;
+}
+
+/** A Redis URL's password, as written and decoded, so neither form reaches a log line. */
+function redisPassword(url: string | undefined): string[] {
+  const raw = url ? new URL(url).password : '';
+  if (raw === '') return [];
+  try {
+    return [raw, decodeURIComponent(raw)];
+  } catch {
+    return [raw];
+  }
 }

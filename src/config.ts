@@ -25,6 +25,7 @@ export interface Config {
   bulkBody: WireProfile['bulkBody'];
   bulkKey: string;
   fieldAliases: WireProfile['fieldAliases'];
+  redisUrl: string | undefined;
 }
 
 export const DEFAULT_BASE_URL = 'https://api.coupontools.com/v4';
@@ -36,6 +37,7 @@ export class ConfigError extends Error {
 type Kind =
   | { type: 'string'; secret?: boolean }
   | { type: 'url' }
+  | { type: 'redis-url' }
   | { type: 'int'; min: number; max: number }
   | { type: 'bool' }
   | { type: 'list' }
@@ -66,6 +68,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'dryRun', env: 'COUPONTOOLS_DRY_RUN', flag: '--dry-run', kind: { type: 'bool' }, help: 'Reads run; writes send nothing and return the request they would send.', defaultText: 'off' },
   { key: 'auditLog', env: 'COUPONTOOLS_AUDIT_LOG', flag: '--audit-log', kind: { type: 'string' }, help: 'Append one JSON line per write attempt to this file (ids, field names, outcome; no personal values).', defaultText: '(none)' },
   { key: 'auditRequired', env: 'COUPONTOOLS_AUDIT_REQUIRED', flag: '--audit-required', kind: { type: 'bool' }, help: 'While the audit log cannot be written (a full disk), refuse write tools with a clear message instead of running them unaudited.', defaultText: 'on when an audit log is set' },
+  { key: 'redisUrl', env: 'COUPONTOOLS_REDIS_URL', flag: '--redis-url', kind: { type: 'redis-url' }, help: 'redis:// or rediss:// URL of a Redis that every server process shares for idempotency keys and confirm tokens.', defaultText: '(none: this process only)' },
   { key: 'sandbox', env: 'COUPONTOOLS_SANDBOX', flag: '--sandbox', kind: { type: 'bool' }, help: 'Use the embedded sandbox even when credentials are set.', defaultText: 'off (on without credentials)' },
   { key: 'listEncoding', env: 'COUPONTOOLS_LIST_ENCODING', flag: '--list-encoding', kind: { type: 'enum', values: LIST_ENCODINGS }, help: 'How list_users sends filter and pagination: brackets (filter[email]=…&pagination[page]=2) | json (pagination={"page":2,…}) | flat (email=…&page=2). Run doctor to see which the API honours.', defaultText: DEFAULT_WIRE_PROFILE.listEncoding },
   { key: 'pageSizeKey', env: 'COUPONTOOLS_PAGE_SIZE_KEY', flag: '--page-size-key', kind: { type: 'enum', values: PAGE_SIZE_KEYS }, help: 'Name of the page-size key in the pagination: limit | per_page.', defaultText: DEFAULT_WIRE_PROFILE.pageSizeKey },
@@ -96,6 +99,7 @@ const DEFAULTS: Config = {
   bulkBody: DEFAULT_WIRE_PROFILE.bulkBody,
   bulkKey: DEFAULT_WIRE_PROFILE.bulkKey,
   fieldAliases: DEFAULT_WIRE_PROFILE.fieldAliases,
+  redisUrl: undefined,
 };
 
 export type CliAction = { action: 'help' } | { action: 'version' } | { action: 'run'; config: Config };
@@ -126,6 +130,19 @@ function parseValue(setting: Setting, raw: string): Config[keyof Config] {
         throw new ConfigError(`${label(setting)} must not have a query string or fragment, got ${shown}`);
       }
       return url.toString().replace(/\/+$/, '');
+    }
+    case 'redis-url': {
+      // It may hold a password, so it is never echoed.
+      let url: URL | undefined;
+      try {
+        url = new URL(raw.trim());
+      } catch {
+        url = undefined;
+      }
+      if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+        throw new ConfigError(`${label(setting)} must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379`);
+      }
+      return raw.trim();
     }
     case 'int': {
       const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;

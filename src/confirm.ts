@@ -1,6 +1,8 @@
 // Human confirmation for gated calls: elicitation when the client can ask, otherwise preview + single-use token.
 import { randomBytes } from 'node:crypto';
 import type { ConfirmMode } from './config.js';
+import { MemoryStore } from './store/memory.js';
+import type { StateStore } from './store/store.js';
 
 export type ElicitAnswer = 'accept' | 'decline' | 'cancel' | 'timeout';
 
@@ -30,14 +32,6 @@ export type GateDecision =
 
 /** Tokens live this long; the design's contract. */
 export const CONFIRM_TOKEN_TTL_MS = 5 * 60 * 1000;
-/** Outstanding tokens kept at most; the oldest go first. */
-const MAX_TOKENS = 1000;
-
-interface PendingToken {
-  tool: string;
-  argsKey: string;
-  expiresAt: number;
-}
 
 /** JSON with sorted keys, so the same arguments always give the same key. */
 export function canonical(value: unknown): string {
@@ -52,11 +46,11 @@ export function canonical(value: unknown): string {
 }
 
 export class ConfirmGate {
-  private readonly tokens = new Map<string, PendingToken>();
-
+  /** Tokens live in the state store, so one issued by a process is redeemed once on any process sharing it. */
   constructor(
     readonly mode: ConfirmMode,
     private readonly now: () => number = Date.now,
+    private readonly tokens: StateStore = new MemoryStore(now),
   ) {}
 
   /** Whether gated tools take a confirm_token argument. */
@@ -85,39 +79,41 @@ export class ConfirmGate {
 
   private async preview(req: GateRequest): Promise<GateDecision> {
     const effect = await req.describe();
-    this.prune();
     const token = randomBytes(16).toString('base64url');
     const expiresAt = this.now() + CONFIRM_TOKEN_TTL_MS;
-    this.tokens.set(token, { tool: req.tool, argsKey: canonical(req.args), expiresAt });
+    try {
+      await this.tokens.issueToken(token, { tool: req.tool, argsKey: canonical(req.args), expiresAt });
+    } catch (err) {
+      return { kind: 'refuse', declined: false, message: `${storeDown(err)} so no confirm_token could be issued; nothing was done. Try again shortly.` };
+    }
     return {
       kind: 'preview',
       preview: { status: 'confirmation_required', confirm_token: token, effect, expires_at: new Date(expiresAt).toISOString() },
     };
   }
 
-  private redeem(req: GateRequest, token: string): GateDecision {
-    const pending = this.tokens.get(token);
-    if (!pending) {
-      return { kind: 'refuse', declined: false, message: 'confirm_token is unknown or was already used; nothing was done. Call again without confirm_token for a new preview.' };
+  private async redeem(req: GateRequest, token: string): Promise<GateDecision> {
+    let redemption;
+    try {
+      redemption = await this.tokens.redeemToken(token, req.tool, canonical(req.args));
+    } catch (err) {
+      return { kind: 'refuse', declined: false, message: `${storeDown(err)} so the confirm_token could not be checked; nothing was done. Try again with the same token shortly.` };
     }
-    if (pending.expiresAt <= this.now()) {
-      this.tokens.delete(token);
-      return { kind: 'refuse', declined: false, message: 'confirm_token has expired (tokens last 5 minutes); nothing was done. Call again without confirm_token for a new preview.' };
+    switch (redemption) {
+      case 'ok':
+        return { kind: 'proceed' };
+      case 'unknown':
+        return { kind: 'refuse', declined: false, message: 'confirm_token is unknown or was already used; nothing was done. Call again without confirm_token for a new preview.' };
+      case 'expired':
+        return { kind: 'refuse', declined: false, message: 'confirm_token has expired (tokens last 5 minutes); nothing was done. Call again without confirm_token for a new preview.' };
+      case 'mismatch':
+        return { kind: 'refuse', declined: false, message: 'confirm_token was issued for other arguments; nothing was done. Use exactly the arguments of the preview, or ask for a new one.' };
     }
-    if (pending.tool !== req.tool || pending.argsKey !== canonical(req.args)) {
-      return { kind: 'refuse', declined: false, message: 'confirm_token was issued for other arguments; nothing was done. Use exactly the arguments of the preview, or ask for a new one.' };
-    }
-    this.tokens.delete(token);
-    return { kind: 'proceed' };
   }
+}
 
-  private prune(): void {
-    const now = this.now();
-    for (const [token, pending] of this.tokens) if (pending.expiresAt <= now) this.tokens.delete(token);
-    while (this.tokens.size >= MAX_TOKENS) {
-      const oldest = this.tokens.keys().next().value;
-      if (oldest === undefined) break;
-      this.tokens.delete(oldest);
-    }
-  }
+/** The first words of a refusal because the state store failed. */
+function storeDown(err: unknown): string {
+  const why = err instanceof Error ? err.message : String(err);
+  return `Not done: ${why},`;
 }

@@ -89,7 +89,7 @@ export function createServer(options: ServerOptions): McpServer {
           (await runHandler(call, shape)), // 6. the handler; its answer shaped: redacted, checked, within the frame budget
         ),
       );
-      key.settle(step);
+      await key.settle(step);
       return audited.finish(step);
     };
 

@@ -8,6 +8,7 @@ import { AuditLog } from '../src/audit.js';
 import { ConfirmGate } from '../src/confirm.js';
 import { CoupontoolsError } from '../src/errors.js';
 import { CoupontoolsClient } from '../src/http.js';
+import { MemoryStore } from '../src/store/index.js';
 import { IdempotencyStore } from '../src/idempotency.js';
 import { redactor, type Logger } from '../src/log.js';
 import { auditCall, WritesInFlight } from '../src/pipeline/audit.js';
@@ -75,12 +76,12 @@ describe('dry run', () => {
 
 describe('idempotency', () => {
   it('settles a key only for applied or unknown outcomes; a repeat is a replay, other arguments a conflict', async () => {
-    const store = new IdempotencyStore(() => 0);
+    const store = new IdempotencyStore(new MemoryStore(() => 0), undefined, () => 0);
     const probe = tool(async () => ({}));
     const call = (n: number, key: string) => startCall(probe, { n, idempotency_key: key }, offline, false, new AbortController().signal);
     const first = await claimKey(call(1, 'k'), store, false, shape);
     if (first.kind !== 'run') throw new Error('expected to run');
-    first.settle(ok({ added: 1 }));
+    await first.settle(ok({ added: 1 }));
     const again = await claimKey(call(1, 'k'), store, false, shape);
     expect(again).toEqual({ kind: 'answered', step: { outcome: 'replayed', result: shape.success({ added: 1 }, { replayed: true }) } });
     const clash = await claimKey(call(2, 'k'), store, false, shape);
@@ -88,7 +89,7 @@ describe('idempotency', () => {
 
     const refused = await claimKey(call(1, 'r'), store, false, shape);
     if (refused.kind !== 'run') throw new Error('expected to run');
-    refused.settle({ result: shape.failure('HTTP 422'), outcome: 'error' });
+    await refused.settle({ result: shape.failure('HTTP 422'), outcome: 'error' });
     expect((await claimKey(call(1, 'r'), store, false, shape)).kind).toBe('run');
   });
 });

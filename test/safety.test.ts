@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { ConfigError, parseConfig, type Config } from '../src/config.js';
-import { IdempotencyStore, MAX_IDEMPOTENCY_KEYS } from '../src/idempotency.js';
+import { MAX_IDEMPOTENCY_KEYS, MemoryStore } from '../src/store/memory.js';
 import { runBuilt } from './binary.js';
 import { startHarness, textOf, TEST_SECRET, type Harness } from './harness.js';
 
@@ -214,14 +214,14 @@ describe('idempotent stamping', () => {
     expect(writes(h)).toHaveLength(2);
   });
 
-  it(`memory is bounded: past ${MAX_IDEMPOTENCY_KEYS} keys the oldest goes`, () => {
-    const store = new IdempotencyStore(() => 0);
+  it(`memory is bounded: past ${MAX_IDEMPOTENCY_KEYS} keys the oldest goes`, async () => {
+    const store = new MemoryStore(() => 0);
     for (let i = 0; i <= MAX_IDEMPOTENCY_KEYS; i++) {
-      const claim = store.claim('add_stamps', `k${i}`, { amount: 1 });
-      if (claim.kind === 'first') claim.settle({ content: [] }, true);
+      const claim = await store.claim(`add_stamps:k${i}`, '{"amount":1}');
+      if (claim.claimed) await store.settle(`add_stamps:k${i}`, claim.ticket, { content: [] });
     }
     expect(store.size).toBe(MAX_IDEMPOTENCY_KEYS);
-    expect(store.claim('add_stamps', 'k0', { amount: 1 }).kind).toBe('first');
-    expect(store.claim('add_stamps', `k${MAX_IDEMPOTENCY_KEYS}`, { amount: 1 }).kind).toBe('replay');
+    expect((await store.claim('add_stamps:k0', '{"amount":1}')).claimed).toBe(true);
+    expect(await store.claim(`add_stamps:k${MAX_IDEMPOTENCY_KEYS}`, '{"amount":1}')).toMatchObject({ claimed: false, record: { state: 'settled' } });
   });
 });

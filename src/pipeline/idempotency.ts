@@ -12,22 +12,25 @@ export const idempotencyKeyInput = z
   .optional();
 
 /** Either the answer is already known (replay or conflict), or the call runs and must settle its key. */
-export type KeyClaim = { kind: 'answered'; step: Step } | { kind: 'run'; settle: (step: Step) => void };
+export type KeyClaim = { kind: 'answered'; step: Step } | { kind: 'run'; settle: (step: Step) => Promise<void> };
 
-const unkeyed: KeyClaim = { kind: 'run', settle: () => undefined };
+const unkeyed: KeyClaim = { kind: 'run', settle: async () => undefined };
 
 export async function claimKey(call: Call, store: IdempotencyStore, dryRun: boolean, shape: Shaper): Promise<KeyClaim> {
   const { key } = call;
   if (typeof key !== 'string' || dryRun) return unkeyed;
-  const claim = store.claim(call.tool.name, key, call.args);
+  const claim = await store.claim(call.tool.name, key, call.args);
   if (claim.kind === 'conflict') {
     const message = `idempotency_key ${JSON.stringify(key)} was already used with other arguments; nothing was sent. Use a new key for a different purchase.`;
     return { kind: 'answered', step: { result: shape.failure(message), outcome: 'error' } };
   }
-  if (claim.kind === 'replay') return { kind: 'answered', step: { result: shape.replay(await claim.result), outcome: 'replayed' } };
+  // The state store is down, or the key's first call (perhaps in another process) has not answered yet: nothing is sent.
+  if (claim.kind === 'refuse') return { kind: 'answered', step: { result: shape.failure(claim.message), outcome: 'error' } };
+  if (claim.kind === 'replay') return { kind: 'answered', step: { result: shape.replay(claim.result), outcome: 'replayed' } };
   return {
     kind: 'run',
     // Remember what was (or may have been) applied; a definite failure frees the key for a retry.
+    // Stored before the answer goes back, so a retry after it (on any process) finds it.
     settle: ({ result, outcome }) => claim.settle(result, outcome === 'ok' || outcome === 'unknown'),
   };
 }

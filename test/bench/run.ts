@@ -4,7 +4,8 @@ import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Agent } from 'undici';
-import { IdempotencyStore, MAX_IDEMPOTENCY_KEYS } from '../../src/idempotency.js';
+import { IdempotencyStore } from '../../src/idempotency.js';
+import { MAX_IDEMPOTENCY_KEYS, MemoryStore } from '../../src/store/memory.js';
 import { bareNode, coldStart, type ColdStart } from './cold-start.js';
 import {
   RawApi,
@@ -194,25 +195,26 @@ async function memory(sandbox: RemoteSandbox, raw: RawApi): Promise<void> {
   map = undefined;
 
   const storeBefore = await settledMemory();
-  const store = new IdempotencyStore();
-  const fill = (from: number, to: number): void => {
+  const memory = new MemoryStore();
+  const store = new IdempotencyStore(memory);
+  const fill = async (from: number, to: number): Promise<void> => {
     for (let i = from; i < to; i++) {
-      const claim = store.claim('add_stamps', `receipt-${i}`, idemArgs(i));
+      const claim = await store.claim('add_stamps', `receipt-${i}`, idemArgs(i));
       if (claim.kind !== 'first') throw new Error(`idempotency key ${i} was not new`);
-      claim.settle(result(), true);
+      await claim.settle(result(), true);
     }
   };
-  fill(0, IDEM_KEYS);
+  await fill(0, IDEM_KEYS);
   const storeAt10k = await settledMemory();
-  const sizeAt10k = store.size;
-  fill(IDEM_KEYS, 2 * IDEM_KEYS);
+  const sizeAt10k = memory.size;
+  await fill(IDEM_KEYS, 2 * IDEM_KEYS);
   const storeAt20k = await settledMemory();
   const dm = mapAfter.heapUsed - mapBefore.heapUsed;
   const ds = storeAt10k.heapUsed - storeBefore.heapUsed;
   const ds2 = storeAt20k.heapUsed - storeBefore.heapUsed;
   const resultBytes = JSON.stringify(sample).length;
   rows.push([`IdempotencyStore, ${int(sizeAt10k)} keys (add_stamps results, ${int(resultBytes)} B as JSON)`, mb(storeBefore.heapUsed), mb(storeAt10k.heapUsed), signedMb(ds), bytesEach(ds, sizeAt10k), signedMb(storeAt10k.rss - storeBefore.rss)]);
-  rows.push([`IdempotencyStore after ${int(2 * IDEM_KEYS)} claims (cap ${int(MAX_IDEMPOTENCY_KEYS)}, holds ${int(store.size)})`, mb(storeBefore.heapUsed), mb(storeAt20k.heapUsed), signedMb(ds2), bytesEach(ds2, store.size), signedMb(storeAt20k.rss - storeBefore.rss)]);
+  rows.push([`IdempotencyStore after ${int(2 * IDEM_KEYS)} claims (cap ${int(MAX_IDEMPOTENCY_KEYS)}, holds ${int(memory.size)})`, mb(storeBefore.heapUsed), mb(storeAt20k.heapUsed), signedMb(ds2), bytesEach(ds2, memory.size), signedMb(storeAt20k.rss - storeBefore.rss)]);
   rows.push([`plain Map of the same ${int(mapSize)} results (baseline)`, mb(mapBefore.heapUsed), mb(mapAfter.heapUsed), signedMb(dm), bytesEach(dm, mapSize), signedMb(mapAfter.rss - mapBefore.rss)]);
 
   const trend = checkpoints.map((h) => (h / 1024 / 1024).toFixed(1)).join(', ');
