@@ -5,6 +5,8 @@ export type AuditOutcome = 'ok' | 'error' | 'unknown' | 'declined' | 'confirmati
 
 /** What a line may hold: ids, counts and field names, never a personal value or the secret. */
 export interface AuditRecord {
+  /** The account the call ran for (the HTTP service with many accounts). */
+  account?: string;
   time: string;
   tool: string;
   loyalty_card_id?: string;
@@ -24,16 +26,22 @@ export class AuditLogError extends Error {
 }
 
 export class AuditLog {
-  private fd: number | undefined;
+  /** Shared by every account's view of the same file, so the file is opened and closed once. */
+  private readonly file: { fd: number | undefined };
 
-  private constructor(fd: number) {
-    this.fd = fd;
+  private constructor(file: { fd: number | undefined }, private readonly account?: string) {
+    this.file = file;
+  }
+
+  /** The same file; each line this view writes names the account first. */
+  forAccount(account: string): AuditLog {
+    return new AuditLog(this.file, account);
   }
 
   /** Opens (creating) the file for appending; failure is a start-up error naming the path. */
   static open(path: string): AuditLog {
     try {
-      return new AuditLog(openSync(path, 'a', 0o600));
+      return new AuditLog({ fd: openSync(path, 'a', 0o600) });
     } catch (err) {
       const reason = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
       throw new AuditLogError(`COUPONTOOLS_AUDIT_LOG (--audit-log): cannot open ${JSON.stringify(path)} for appending (${reason})`);
@@ -45,15 +53,16 @@ export class AuditLog {
    * answers, and because JS runs one write at a time, concurrent calls never interleave lines.
    */
   write(record: AuditRecord): void {
-    if (this.fd === undefined) return;
-    writeSync(this.fd, `${JSON.stringify(record)}\n`);
-    fdatasyncSync(this.fd);
+    const { fd } = this.file;
+    if (fd === undefined) return;
+    writeSync(fd, `${JSON.stringify(this.account === undefined ? record : { account: this.account, ...record })}\n`);
+    fdatasyncSync(fd);
   }
 
   close(): void {
-    if (this.fd === undefined) return;
-    closeSync(this.fd);
-    this.fd = undefined;
+    if (this.file.fd === undefined) return;
+    closeSync(this.file.fd);
+    this.file.fd = undefined;
   }
 }
 
