@@ -88,3 +88,41 @@ export async function startRawSession(args: string[], env: Record<string, string
   session.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
   return session;
 }
+
+/** The built binary serving MCP over HTTP (`--http`), on a free loopback port unless `args` say otherwise. */
+export interface HttpService {
+  /** The /mcp URL it printed at start. */
+  url: string;
+  child: ChildProcessWithoutNullStreams;
+  err: () => string;
+  /** Sends `signal` and resolves when the process has ended, with how long that took. */
+  stop: (signal?: NodeJS.Signals) => Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+}
+
+export async function startHttpService(args: string[], env: Record<string, string>): Promise<HttpService> {
+  const child = spawn(process.execPath, [BIN, '--http', '--port', '0', ...args], { env: cleanEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, at: Date.now() })),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const look = (): void => {
+      const match = /serving MCP at (http:\/\/\S+\/mcp)/.exec(err);
+      if (match) resolve(match[1] as string);
+    };
+    child.stderr.on('data', look);
+    void closed.then(() => reject(new Error(`the service exited before serving: ${err}`)));
+  });
+  return {
+    url,
+    child,
+    err: () => err,
+    async stop(signal = 'SIGTERM') {
+      const from = Date.now();
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const { code, signal: sig, at } = await closed;
+      return { code, signal: sig, ms: at - from };
+    },
+  };
+}
