@@ -1,6 +1,9 @@
 // Running the built programs (dist/src/*.js) as a user or a client would: clean environment, captured output.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 /** The built server entry point. */
 export const BIN = fileURLToPath(new URL('../dist/src/index.js', import.meta.url));
@@ -125,4 +128,32 @@ export async function startHttpService(args: string[], env: Record<string, strin
       return { code, signal: sig, ms: at - from };
     },
   };
+}
+
+export interface RawAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** One HTTP request with exactly these headers (node:http lets a test set Host, fetch does not). */
+export function raw(url: string, method: string, headers: Record<string, string>, body?: string | Buffer): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+    });
+    // A server that refuses a large body early may close before the client has sent it all.
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** An SDK client connected to the service over Streamable HTTP, sending `token` as its bearer. */
+export async function connect(url: string, token: string | undefined): Promise<Client> {
+  const client = new Client({ name: 'http-test', version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(url), token ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : {});
+  await client.connect(transport);
+  return client;
 }

@@ -1,49 +1,20 @@
 // The HTTP service (--http), driven as a remote client would: the built binary on a free port, the SDK's Streamable HTTP client, two accounts against two sandboxes.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
-import { runBuilt, startHttpService, type HttpService } from './binary.js';
+import { connect, raw, runBuilt, startHttpService, type HttpService } from './binary.js';
 
 const NORTH_TOKEN = 'north-token-0123456789abcdef';
 const SOUTH_TOKEN = 'south-token-fedcba9876543210';
 const NORTH_SECRET = 'sk_live_NORTH-secret-5b2e';
 const SOUTH_SECRET = 'sk_live_SOUTH-secret-9c4d';
 
-export interface RawAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** One HTTP request with exactly these headers (node:http lets a test set Host, fetch does not). */
-export function raw(url: string, method: string, headers: Record<string, string>, body?: string | Buffer): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, headers }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    // A server that refuses a large body early may close before the client has sent it all.
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 const listTools = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
-
-export async function connect(url: string, token: string | undefined): Promise<Client> {
-  const client = new Client({ name: 'http-test', version: '1.0.0' });
-  const transport = new StreamableHTTPClientTransport(new URL(url), token ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : {});
-  await client.connect(transport);
-  return client;
-}
 
 describe('the HTTP service with two accounts', () => {
   let north: Sandbox;
