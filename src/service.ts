@@ -72,18 +72,24 @@ function describeRpc(body: unknown): Pick<RequestLine, 'rpc' | 'tool'> {
 
 class BodyTooLarge extends Error {}
 
-/** Reads the body up to `max` bytes; past that, stops reading and throws BodyTooLarge. */
-async function readBody(req: IncomingMessage, max: number): Promise<string> {
+/** Reads the body up to `max` bytes; past that, stops keeping it and throws BodyTooLarge. */
+function readBody(req: IncomingMessage, max: number): Promise<string> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > max) throw new BodyTooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) throw new BodyTooLarge();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  if (Number.isFinite(declared) && declared > max) return Promise.reject(new BodyTooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= max) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.pause();
+      reject(new BodyTooLarge());
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+  });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -219,7 +225,8 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     } catch (err) {
       if (!(err instanceof BodyTooLarge)) throw err;
       line.error = 'body_too_large';
-      // Close the connection rather than read the rest of an oversized body.
+      // The rest is read and dropped (never kept) so the client sees the 413 rather than a reset; then the connection closes.
+      req.resume();
       return rpcError(res, 413, -32600, `Request body larger than ${config.httpMaxBodyBytes} bytes`, { connection: 'close' });
     }
     let body: unknown;

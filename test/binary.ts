@@ -136,8 +136,8 @@ export interface RawAnswer {
   body: string;
 }
 
-/** One HTTP request with exactly these headers (node:http lets a test set Host, fetch does not). */
-export function raw(url: string, method: string, headers: Record<string, string>, body?: string | Buffer): Promise<RawAnswer> {
+/** One HTTP request with exactly these headers (node:http lets a test set Host, fetch does not); a body given as chunks is sent chunked. */
+export function raw(url: string, method: string, headers: Record<string, string>, body?: string | string[]): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method, headers }, (res) => {
       let text = '';
@@ -146,7 +146,10 @@ export function raw(url: string, method: string, headers: Record<string, string>
     });
     // A server that refuses a large body early may close before the client has sent it all.
     req.on('error', reject);
-    req.end(body);
+    if (Array.isArray(body)) {
+      for (const chunk of body) req.write(chunk);
+      req.end();
+    } else req.end(body);
   });
 }
 

@@ -171,6 +171,9 @@ describe('the HTTP service with two accounts', () => {
     const tooBig = await raw(service.url, 'POST', auth, big);
     expect(tooBig.status).toBe(413);
     expect(tooBig.body).toContain('larger than 4096 bytes');
+    // Without a Content-Length (chunked), the limit holds as the bytes arrive.
+    const chunked = await raw(service.url, 'POST', auth, Array.from({ length: 6 }, (_, i) => (i === 0 ? big.slice(0, 1000) : 'x'.repeat(1000))));
+    expect(chunked.status).toBe(413);
     const get = await raw(service.url, 'GET', { ...auth, accept: 'text/event-stream' });
     expect(get.status).toBe(405);
     expect(get.headers.allow).toBe('POST');

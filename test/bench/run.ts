@@ -6,6 +6,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Agent } from 'undici';
 import { IdempotencyStore, MAX_IDEMPOTENCY_KEYS } from '../../src/idempotency.js';
 import { bareNode, coldStart, type ColdStart } from './cold-start.js';
+import { transports } from './transports.js';
 import {
   RawApi,
   RemoteSandbox,
@@ -265,6 +266,7 @@ const sandbox = await RemoteSandbox.start();
 const raw = new RawApi(sandbox.ready);
 const capDefault = await startStack(sandbox.ready);
 const cap16 = await startStack(sandbox.ready, { COUPONTOOLS_MAX_IN_FLIGHT: '16' });
+let transportSection = '';
 try {
   await sequential(sandbox, capDefault, raw);
   await burst(sandbox, capDefault, cap16, raw);
@@ -274,11 +276,13 @@ try {
 }
 try {
   await memory(sandbox, raw);
+  transportSection = await transports(sandbox.ready, progress);
 } finally {
   await raw.close();
   await sandbox.close();
 }
 await coldStarts();
+sections.push(transportSection);
 
 const cpu = cpus();
 const load = `load average (1 min) ${loadAtStart.toFixed(2)} at start, ${(loadavg()[0] ?? 0).toFixed(2)} at end`;
