@@ -1,6 +1,7 @@
 // The one place tools are registered: confirmation, error mapping, redaction and result shape for every tool.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import { z } from 'zod';
 import { auditFields, type AuditLog, type AuditOutcome, type AuditRecord } from './audit.js';
 import type { ConfirmGate, ElicitAnswer } from './confirm.js';
@@ -137,6 +138,9 @@ export function selectTools(tools: readonly ToolDefinition[], readOnly: boolean,
   return tools.filter((t) => (!readOnly || t.access === 'read') && (!allow || allow.has(t.name)));
 }
 
+/** One schema validator for every server: the SDK builds a new Ajv per server otherwise, most of a server's cost (the HTTP service makes one per request). */
+const schemaValidator = new AjvJsonSchemaValidator();
+
 export function createServer(options: ServerOptions): McpServer {
   const { gate, redact } = options;
   const dryRun = options.dryRun === true;
@@ -144,7 +148,7 @@ export function createServer(options: ServerOptions): McpServer {
   const writesInFlight = options.writesInFlight ?? new WritesInFlight();
   const server = new McpServer(
     { name: options.name, version: options.version },
-    { instructions: options.instructions, capabilities: { tools: {}, logging: {} } },
+    { instructions: options.instructions, capabilities: { tools: {}, logging: {} }, jsonSchemaValidator: schemaValidator },
   );
 
   const text = (value: string): CallToolResult['content'] => [{ type: 'text', text: redact(value) }];

@@ -151,6 +151,10 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   }
 
   const httpServer = createHttpServer();
+  // Longer than the idle timeout of common load balancers (60 s), so the proxy, not us, closes idle
+  // connections: otherwise a request can race our close and get a reset.
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.httpPort, config.httpHost, () => {

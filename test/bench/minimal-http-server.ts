@@ -18,6 +18,11 @@ function newServer(): McpServer {
 }
 
 const http = createServer((req, res) => {
+  if (req.method !== 'POST') {
+    // As in the SDK's stateless example: no SSE stream to open (the client's GET after initialize).
+    res.writeHead(405, { allow: 'POST' }).end();
+    return;
+  }
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {

@@ -13,7 +13,7 @@ const BINARY = fileURLToPath(new URL('../../../../dist/src/index.js', import.met
 const MINIMAL = fileURLToPath(new URL('./minimal-http-server.js', import.meta.url));
 export const IN_FLIGHT = 32;
 const WARMUP = 200;
-const CALLS = 3_000;
+const CALLS = 1_000;
 const TOKEN = 'bench-http-token-0123456789';
 
 function env(sandbox: SandboxReady): NodeJS.ProcessEnv {
