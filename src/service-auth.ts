@@ -78,7 +78,7 @@ export class Authenticator {
   async authenticate(header: string | undefined, fallbackAccount: string): Promise<AuthResult> {
     if (!this.required) return { ok: true, caller: { account: fallbackAccount, access: ALL_ACCESS } };
     if (header === undefined) return { ok: false, status: 401, error: undefined, description: 'Authorization: Bearer <token> is required' };
-    const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header.trim());
+    const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
     if (!match) return { ok: false, status: 401, error: 'invalid_request', description: 'Authorization must be "Bearer <token>"' };
     const presented = match[1] as string;
     const account = this.staticAccount(presented);

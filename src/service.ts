@@ -200,8 +200,9 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     }
   };
 
-  const readiness: ReadinessCheck[] = [async () => (draining ? 'shutting down' : undefined), ...(overrides.readiness ?? [])];
   let draining = false;
+  // /readyz asks each in turn; the first reason given makes it 503.
+  const readiness: ReadinessCheck[] = [async () => (draining ? 'shutting down' : undefined), ...(overrides.readiness ?? [])];
   let inFlight = 0;
   let idle: (() => void) | undefined;
 

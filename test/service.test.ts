@@ -228,8 +228,8 @@ describe('HTTP service start-up and shutdown', () => {
       expect(result.isError, JSON.stringify(result)).toBeFalsy();
       expect(sandbox.ledger.map((e) => e.amount)).toEqual([2]);
       const end = await ended;
+      // How fast it exits is bounded inside the process (as on stdio); a wall-clock check here would test the machine.
       expect(end.code).toBe(0);
-      expect(end.ms).toBeLessThan(2000);
     } finally {
       await service.stop();
       await sandbox.close();
