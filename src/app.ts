@@ -1,4 +1,4 @@
-// Assembles a server from settings: sandbox or live API, request layer, confirmation gate.
+// Assembles a server from settings: an account (sandbox or live API, request layer, gate, keys, audit) and its server.
 import { createHash, randomBytes } from 'node:crypto';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { allTools, instructions } from '../tools/index.js';
@@ -13,6 +13,7 @@ import type { Sandbox } from './sandbox/index.js';
 import { IdempotencyStore } from './idempotency.js';
 import { createServer, selectTools, WritesInFlight } from './server.js';
 import { openStore, type StateStore } from './store/index.js';
+import type { ToolDefinition } from './tool.js';
 
 export interface AppOverrides {
   /** Clock for confirmation tokens (tests). */
@@ -40,13 +41,48 @@ export interface App {
   server: McpServer;
   sandbox: Sandbox | undefined;
   log: Logger;
-  /** Idempotency keys and confirm tokens; `store.ready()` says whether keyed and confirmed writes can run. */
   store: StateStore;
   /** Waits up to graceMs for writes in flight (the rest are audited as unknown), then closes everything. */
   close(graceMs?: number): Promise<void>;
 }
 
-export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+/**
+ * Everything one account's calls share, built once: its tool selection, request layer (own
+ * connection pool), confirmation gate (own tokens), idempotency keys, audit view and the writes
+ * in flight. Servers made from it are cheap, so the HTTP service makes one per request.
+ */
+export interface Account {
+  /** Named in audit lines and service logs (undefined for stdio's single account). */
+  id: string | undefined;
+  config: Config;
+  sandbox: Sandbox | undefined;
+  /** This account's scope of the state store (idempotency keys, confirm tokens). */
+  store: StateStore;
+  /** The tools this account offers (its read-only and allowlist settings applied). */
+  offered: readonly ToolDefinition[];
+  /** Scrubs this account's secret. */
+  redact: (text: string) => string;
+  /** A server for this account; `only` narrows the tools further (a caller's scopes). */
+  newServer(log: Logger, only?: (tool: ToolDefinition) => boolean): McpServer;
+  /** Waits up to graceMs for writes in flight; the rest are audited as unknown. Returns how many. */
+  drain(graceMs: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface AccountOptions extends AppOverrides {
+  id?: string;
+  /** An audit log opened by the caller (one file for many accounts); otherwise config.auditLog is opened here. */
+  audit?: AuditLog;
+  /** Where the account's own lines go (failed API calls, store outages); stderr when absent. */
+  log?: Logger;
+}
+
+/** Scrubs what an account's settings hold that must never be shown: the API secret and a Redis password. */
+export function accountRedactor(config: Config): (text: string) => string {
+  return redactor([config.apiSecret, ...redisPassword(config.redisUrl)]);
+}
+
+export async function openAccount(config: Config, options: AccountOptions = {}): Promise<Account> {
   const known = allTools.map((t) => t.name);
   const unknown = (config.tools ?? []).filter((name) => !known.includes(name));
   if (unknown.length > 0) {
@@ -58,10 +94,64 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     throw new ConfigError('COUPONTOOLS_TOOLS (--tools) with COUPONTOOLS_READ_ONLY (--read-only) leaves no tool: read-only keeps only list_loyalty_cards, list_users and get_user');
   }
   // Opened before anything else starts, so a bad path stops start-up.
-  const audit = config.auditLog
-    ? AuditLog.open(config.auditLog, { required: config.auditRequired ?? true, ...(overrides.auditWrite ? { write: overrides.auditWrite } : {}) })
-    : undefined;
-  const redact = redactor([config.apiSecret, ...redisPassword(config.redisUrl)]);
+  const ownAudit = options.audit
+    ? undefined
+    : config.auditLog
+      ? AuditLog.open(config.auditLog, { required: config.auditRequired ?? true, ...(options.auditWrite ? { write: options.auditWrite } : {}) })
+      : undefined;
+  const base = options.audit ?? ownAudit;
+  const audit = base && options.id !== undefined ? base.forAccount(options.id) : base;
+  const redact = accountRedactor(config);
+  const log = options.log ?? stderrLogger(redact, options.stderr);
+  const sandboxed = usesSandbox(config);
+  const { client, sandbox } = await connectApi(config, { ...options.client, onFailure: (line) => log.warn(line) }, SANDBOX_HISTORY);
+  const now = options.now ?? Date.now;
+  const ownStore = options.store ? undefined : await openStore(config.redisUrl, log, now);
+  const store = options.store ?? (ownStore as StateStore).scope(accountNamespace(config, sandboxed));
+  const writesInFlight = new WritesInFlight();
+  const gate = new ConfirmGate(config.confirm, now, store);
+  const idempotency = new IdempotencyStore(store, log, now);
+  const wire = wireProfileOf(config);
+  return {
+    id: options.id,
+    config,
+    sandbox,
+    store,
+    offered,
+    redact,
+    newServer(serverLog, only) {
+      const tools = only ? offered.filter(only) : offered;
+      return createServer({
+        name: packageInfo.name,
+        version: packageInfo.version,
+        instructions: instructions(sandboxed, tools),
+        tools: allTools,
+        api: client,
+        gate,
+        log: serverLog,
+        redact,
+        sandbox: sandboxed,
+        readOnly: config.readOnly,
+        allow: only ? new Set(tools.map((t) => t.name)) : allow,
+        dryRun: config.dryRun,
+        audit,
+        idempotency,
+        writesInFlight,
+        wire,
+      });
+    },
+    drain: (graceMs) => writesInFlight.drain(graceMs),
+    async close() {
+      await client.close().catch(() => undefined);
+      await sandbox?.close();
+      await ownStore?.close();
+      ownAudit?.close();
+    },
+  };
+}
+
+export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const redact = accountRedactor(config);
   // Bound once the server exists; until a client has initialized, lines go to stderr only.
   const logTarget: { server?: McpServer } = {};
   const log = alsoToClient(stderrLogger(redact, overrides.stderr), redact, (level, data) => {
@@ -70,43 +160,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       target.server.sendLoggingMessage({ level, logger: 'coupontools-mcp', data }).catch(() => undefined);
     }
   });
-  const sandboxed = usesSandbox(config);
-  const { client, sandbox } = await connectApi(config, { ...overrides.client, onFailure: (line) => log.warn(line) }, SANDBOX_HISTORY);
-  const now = overrides.now ?? Date.now;
-  const store = overrides.store ?? (await openStore(config.redisUrl, log, now)).scope(accountNamespace(config, sandboxed));
-  const writesInFlight = new WritesInFlight();
-  const server = createServer({
-    name: packageInfo.name,
-    version: packageInfo.version,
-    instructions: instructions(sandboxed, offered),
-    tools: allTools,
-    api: client,
-    gate: new ConfirmGate(config.confirm, now, store),
-    log,
-    redact,
-    sandbox: sandboxed,
-    readOnly: config.readOnly,
-    allow,
-    dryRun: config.dryRun,
-    audit,
-    idempotency: new IdempotencyStore(store, log, now),
-    writesInFlight,
-    wire: wireProfileOf(config),
-  });
+  const account = await openAccount(config, { ...overrides, log });
+  const server = account.newServer(log);
   logTarget.server = server;
   return {
     server,
-    sandbox,
+    sandbox: account.sandbox,
     log,
-    store,
+    store: account.store,
     async close(graceMs = SHUTDOWN_GRACE_MS) {
-      const abandoned = await writesInFlight.drain(graceMs);
+      const abandoned = await account.drain(graceMs);
       if (abandoned > 0) log.warn(`${abandoned} write(s) still in flight at shutdown: recorded as outcome unknown`);
       await server.close().catch(() => undefined);
-      await client.close().catch(() => undefined);
-      await sandbox?.close();
-      if (!overrides.store) await store.close();
-      audit?.close();
+      await account.close();
     },
   };
 }
@@ -116,13 +182,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
  * id, so two accounts on one Redis never share a key and the id is not spelled out in Redis.
  * Each embedded sandbox is its own simulated account, so a sandboxed process shares with no one.
  */
-function accountNamespace(config: Config, sandboxed: boolean): string {
+export function accountNamespace(config: Config, sandboxed: boolean): string {
   if (sandboxed) return `sandbox-${randomBytes(8).toString('hex')}`;
   return `account-${createHash('sha256').update(`${config.baseUrl}\n${config.apiKey ?? ''}`).digest('hex').slice(0, 16)}`;
 }
 
 /** A Redis URL's password, as written and decoded, so neither form reaches a log line. */
-function redisPassword(url: string | undefined): string[] {
+export function redisPassword(url: string | undefined): string[] {
   const raw = url ? new URL(url).password : '';
   if (raw === '') return [];
   try {

@@ -41,21 +41,28 @@ function reasonOf(err: unknown): string {
   return code ? `${code}: ${err.message.replace(/^\w+: /, '').replace(/, \w+$/, '')}` : err.message;
 }
 
-export class AuditLog {
-  private fd: number | undefined;
-  private readonly required: boolean;
-  private readonly writeFn: AuditWrite;
+/** One open audit file: every account's view of it shares this, so it is opened, repaired and closed once. */
+interface AuditFile {
+  fd: number | undefined;
+  readonly required: boolean;
+  readonly writeFn: AuditWrite;
   /** Whole lines not yet on disk, oldest first; written before anything else. */
-  private readonly backlog: string[] = [];
+  readonly backlog: string[];
   /** Where the last whole line ends, when a torn line may follow it; cut (or fenced) before the next append. */
-  private tornAt: number | undefined;
+  tornAt: number | undefined;
   /** Why the last attempt failed; undefined while the file takes lines. */
-  private failure: string | undefined;
+  failure: string | undefined;
+}
 
-  private constructor(fd: number, options: AuditLogOptions) {
-    this.fd = fd;
-    this.required = options.required ?? true;
-    this.writeFn = options.write ?? ((fd, buffer, offset, length) => writeSync(fd, buffer, offset, length));
+export class AuditLog {
+  private constructor(
+    private readonly file: AuditFile,
+    private readonly account?: string,
+  ) {}
+
+  /** The same file; each line this view writes names the account first. */
+  forAccount(account: string): AuditLog {
+    return new AuditLog(this.file, account);
   }
 
   /**
@@ -79,7 +86,14 @@ export class AuditLog {
     }
     try {
       if (!fstatSync(fd).isFile()) throw notRegular();
-      const log = new AuditLog(fd, options);
+      const log = new AuditLog({
+        fd,
+        required: options.required ?? true,
+        writeFn: options.write ?? ((fd, buffer, offset, length) => writeSync(fd, buffer, offset, length)),
+        backlog: [],
+        tornAt: undefined,
+        failure: undefined,
+      });
       const size = fstatSync(fd).size;
       if (size > 0) {
         const last = Buffer.alloc(1);
@@ -100,12 +114,12 @@ export class AuditLog {
    * waiting are tried first, so the call that finds space again is let through.
    */
   ensureWritable(): void {
-    if (!this.required || this.fd === undefined || (this.backlog.length === 0 && this.failure === undefined)) return;
+    if (!this.file.required || this.file.fd === undefined || (this.file.backlog.length === 0 && this.file.failure === undefined)) return;
     try {
       this.flush();
     } catch {
       throw new AuditLogError(
-        `Refused: the audit log cannot be written (${this.failure ?? 'unknown error'}), and COUPONTOOLS_AUDIT_REQUIRED is on, so write tools are refused until it can be. Nothing was sent. Reads still work; try again once the log has space.`,
+        `Refused: the audit log cannot be written (${this.file.failure ?? 'unknown error'}), and COUPONTOOLS_AUDIT_REQUIRED is on, so write tools are refused until it can be. Nothing was sent. Reads still work; try again once the log has space.`,
       );
     }
   }
@@ -117,69 +131,69 @@ export class AuditLog {
    * memory to be written first once the file takes lines again).
    */
   write(record: AuditRecord): void {
-    if (this.fd === undefined) return;
-    const line = `${JSON.stringify(record)}\n`;
-    if (this.required) {
-      if (this.backlog.length >= MAX_BACKLOG) this.backlog.shift();
-      this.backlog.push(line);
+    if (this.file.fd === undefined) return;
+    const line = `${JSON.stringify(this.account === undefined ? record : { account: this.account, ...record })}\n`;
+    if (this.file.required) {
+      if (this.file.backlog.length >= MAX_BACKLOG) this.file.backlog.shift();
+      this.file.backlog.push(line);
       this.flush();
     } else this.append(line);
   }
 
   private flush(): void {
-    while (this.backlog.length > 0) {
-      this.append(this.backlog[0] as string);
-      this.backlog.shift();
+    while (this.file.backlog.length > 0) {
+      this.append(this.file.backlog[0] as string);
+      this.file.backlog.shift();
     }
   }
 
   /** Writes all of `text` at the end of the file, or leaves the file as it was and throws. */
   private append(text: string): void {
-    const fd = this.fd as number;
+    const fd = this.file.fd as number;
     try {
       let buffer = Buffer.from(text);
-      if (this.tornAt !== undefined) {
+      if (this.file.tornAt !== undefined) {
         try {
-          ftruncateSync(fd, this.tornAt);
+          ftruncateSync(fd, this.file.tornAt);
         } catch {
           // Cannot cut the torn bytes: fence them off on a line of their own instead.
           buffer = Buffer.concat([Buffer.from('\n'), buffer]);
         }
-        this.tornAt = undefined;
+        this.file.tornAt = undefined;
       }
       const start = fstatSync(fd).size;
       let done = 0;
       try {
         // A short count (a full disk) is not an error by itself: write the rest, or fail trying.
         while (done < buffer.length) {
-          const n = this.writeFn(fd, buffer, done, buffer.length - done);
+          const n = this.file.writeFn(fd, buffer, done, buffer.length - done);
           if (n <= 0) throw new Error(`the file took no bytes (${done} of ${buffer.length} written)`);
           done += n;
         }
         fdatasyncSync(fd);
       } catch (err) {
         if (done > 0) {
-          this.tornAt = start;
+          this.file.tornAt = start;
           try {
             ftruncateSync(fd, start);
-            this.tornAt = undefined;
+            this.file.tornAt = undefined;
           } catch {
             // left for the next append, which cuts or fences it
           }
         }
         throw err;
       }
-      this.failure = undefined;
+      this.file.failure = undefined;
     } catch (err) {
-      this.failure = reasonOf(err);
-      throw new AuditLogError(`audit log write failed (${this.failure})`);
+      this.file.failure = reasonOf(err);
+      throw new AuditLogError(`audit log write failed (${this.file.failure})`);
     }
   }
 
   close(): void {
-    if (this.fd === undefined) return;
-    closeSync(this.fd);
-    this.fd = undefined;
+    if (this.file.fd === undefined) return;
+    closeSync(this.file.fd);
+    this.file.fd = undefined;
   }
 }
 

@@ -26,6 +26,18 @@ export interface Config {
   bulkKey: string;
   fieldAliases: WireProfile['fieldAliases'];
   redisUrl: string | undefined;
+  http: boolean;
+  httpHost: string;
+  httpPort: number;
+  httpTokens: string | undefined;
+  httpAllowedHosts: string[] | undefined;
+  httpAllowedOrigins: string[] | undefined;
+  httpMaxBodyBytes: number;
+  httpPublicUrl: string | undefined;
+  oauthIssuer: string | undefined;
+  oauthJwksUrl: string | undefined;
+  oauthAudience: string | undefined;
+  accountsFile: string | undefined;
 }
 
 export const DEFAULT_BASE_URL = 'https://api.coupontools.com/v4';
@@ -76,6 +88,19 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'bulkKey', env: 'COUPONTOOLS_BULK_KEY', flag: '--bulk-key', kind: { type: 'string' }, help: 'The wrapper key of a wrapped bulk body.', defaultText: DEFAULT_WIRE_PROFILE.bulkKey },
   { key: 'fieldAliases', env: 'COUPONTOOLS_FIELD_ALIASES', flag: '--field-aliases', kind: { type: 'aliases' }, help: `The API's names for holder fields, as theirs:ours pairs (e.g. stamp_count:stamps,reward_list:rewards); ours is one of ${ALIASABLE_FIELDS.join(', ')}.`, defaultText: '(none: the API uses our names)' },
   { key: 'sandboxState', env: 'COUPONTOOLS_SANDBOX_STATE', flag: '--sandbox-state', kind: { type: 'string' }, help: 'JSON file the sandbox loads its data from and saves it to.', defaultText: '(in memory)' },
+  // The service (--http): read only by src/service.ts.
+  { key: 'http', env: 'COUPONTOOLS_HTTP', flag: '--http', kind: { type: 'bool' }, help: 'Serve MCP over Streamable HTTP at /mcp instead of stdio.', defaultText: 'off' },
+  { key: 'httpHost', env: 'COUPONTOOLS_HTTP_HOST', flag: '--host', kind: { type: 'string' }, help: 'Address the HTTP service binds to; anything but loopback needs authentication.', defaultText: '127.0.0.1' },
+  { key: 'httpPort', env: 'COUPONTOOLS_HTTP_PORT', flag: '--port', kind: { type: 'int', min: 0, max: 65_535 }, help: 'Port of the HTTP service (0: any free port, printed at start).', defaultText: '8808' },
+  { key: 'httpTokens', env: 'COUPONTOOLS_HTTP_TOKENS', flag: '--http-tokens', kind: { type: 'string', secret: true }, help: 'Comma-separated bearer tokens callers must send. Prefer the env variable.', defaultText: '(none)' },
+  { key: 'httpAllowedHosts', env: 'COUPONTOOLS_HTTP_ALLOWED_HOSTS', flag: '--allowed-hosts', kind: { type: 'list' }, help: 'Host names accepted in the Host header besides the bind address and loopback names.', defaultText: '(bind address)' },
+  { key: 'httpAllowedOrigins', env: 'COUPONTOOLS_HTTP_ALLOWED_ORIGINS', flag: '--allowed-origins', kind: { type: 'list' }, help: 'Origins (scheme://host[:port]) a browser may call from; a request with any other Origin is refused.', defaultText: '(none)' },
+  { key: 'httpMaxBodyBytes', env: 'COUPONTOOLS_HTTP_MAX_BODY_BYTES', flag: '--max-body-bytes', kind: { type: 'int', min: 1024, max: 67_108_864 }, help: 'Largest request body accepted; a larger one gets 413.', defaultText: '1048576' },
+  { key: 'httpPublicUrl', env: 'COUPONTOOLS_HTTP_PUBLIC_URL', flag: '--public-url', kind: { type: 'url' }, help: 'The /mcp URL callers use (behind a proxy); the OAuth resource and default audience.', defaultText: 'http://<host>:<port>/mcp' },
+  { key: 'oauthIssuer', env: 'COUPONTOOLS_OAUTH_ISSUER', flag: '--oauth-issuer', kind: { type: 'url' }, help: 'Accept JWT bearer tokens from this OAuth 2.1 issuer (checked: iss, aud, exp, scope).', defaultText: '(none)' },
+  { key: 'oauthJwksUrl', env: 'COUPONTOOLS_OAUTH_JWKS_URL', flag: '--oauth-jwks-url', kind: { type: 'url' }, help: "The issuer's JWKS (signing keys) URL.", defaultText: '(required with an issuer)' },
+  { key: 'oauthAudience', env: 'COUPONTOOLS_OAUTH_AUDIENCE', flag: '--oauth-audience', kind: { type: 'string' }, help: 'Audience a JWT must name.', defaultText: '(the public URL)' },
+  { key: 'accountsFile', env: 'COUPONTOOLS_ACCOUNTS_FILE', flag: '--accounts-file', kind: { type: 'string' }, help: 'JSON file mapping bearer tokens or JWT subjects to accounts, each with its own settings.', defaultText: '(one account)' },
 ];
 
 const DEFAULTS: Config = {
@@ -100,6 +125,18 @@ const DEFAULTS: Config = {
   bulkKey: DEFAULT_WIRE_PROFILE.bulkKey,
   fieldAliases: DEFAULT_WIRE_PROFILE.fieldAliases,
   redisUrl: undefined,
+  http: false,
+  httpHost: '127.0.0.1',
+  httpPort: 8808,
+  httpTokens: undefined,
+  httpAllowedHosts: undefined,
+  httpAllowedOrigins: undefined,
+  httpMaxBodyBytes: 1_048_576,
+  httpPublicUrl: undefined,
+  oauthIssuer: undefined,
+  oauthJwksUrl: undefined,
+  oauthAudience: undefined,
+  accountsFile: undefined,
 };
 
 export type CliAction = { action: 'help' } | { action: 'version' } | { action: 'run'; config: Config };
@@ -162,7 +199,7 @@ function parseValue(setting: Setting, raw: string): Config[keyof Config] {
         .split(',')
         .map((n) => n.trim())
         .filter((n) => n !== '');
-      if (names.length === 0) throw new ConfigError(`${label(setting)} must name at least one tool`);
+      if (names.length === 0) throw new ConfigError(`${label(setting)} must name at least one ${setting.key === 'tools' ? 'tool' : 'value'}`);
       return names;
     }
     case 'enum': {
@@ -225,9 +262,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Cl
     if (value === undefined) throw new ConfigError(`${label(setting)} needs a value`);
     assign(setting, value);
   }
-  if ((config.apiKey === undefined) !== (config.apiSecret === undefined)) {
-    throw new ConfigError('COUPONTOOLS_API_KEY and COUPONTOOLS_API_SECRET go together: set both for the live API, or neither for the sandbox');
-  }
+  checkCredentials(config);
   return { action: 'run', config };
 }
 
@@ -246,6 +281,33 @@ export function plainHttpWarning(config: Config): string | undefined {
   return `COUPONTOOLS_BASE_URL is plain http:// to ${url.hostname}: the API key and secret go over the network unencrypted, readable by anyone on the path. Use https://.`;
 }
 
+function checkCredentials(config: Config, where = ''): void {
+  if ((config.apiKey === undefined) !== (config.apiSecret === undefined)) {
+    throw new ConfigError(`${where}COUPONTOOLS_API_KEY and COUPONTOOLS_API_SECRET go together: set both for the live API, or neither for the sandbox`);
+  }
+}
+
+/**
+ * `base` with some settings replaced, given by their env names (an accounts file's entries);
+ * `allowed` limits which ones. Errors start with `where`, and never echo a secret.
+ */
+export function withSettings(base: Config, settings: Readonly<Record<string, unknown>>, allowed: ReadonlySet<keyof Config>, where: string): Config {
+  const config: Config = { ...base };
+  for (const [env, raw] of Object.entries(settings)) {
+    const setting = SETTINGS.find((s) => s.env === env);
+    if (!setting || !allowed.has(setting.key)) throw new ConfigError(`${where}${JSON.stringify(env)} is not a per-account setting`);
+    const text = typeof raw === 'boolean' || typeof raw === 'number' ? String(raw) : raw;
+    if (typeof text !== 'string') throw new ConfigError(`${where}${env} must be a string`);
+    try {
+      (config as unknown as Record<string, unknown>)[setting.key] = parseValue(setting, text);
+    } catch (err) {
+      throw err instanceof ConfigError ? new ConfigError(`${where}${err.message}`) : err;
+    }
+  }
+  checkCredentials(config, where);
+  return config;
+}
+
 /** True when the server talks to the embedded sandbox rather than the live API. */
 export function usesSandbox(config: Config): boolean {
   return config.sandbox || config.apiKey === undefined;
@@ -258,7 +320,7 @@ export function helpText(name: string, version: string): string {
     return `  ${arg.padEnd(34)} ${s.env}\n  ${''.padEnd(34)} ${s.help} Default: ${s.defaultText}.`;
   });
   return [
-    `${name} ${version} — MCP server (stdio) for the Coupontools loyalty API v4`,
+    `${name} ${version} — MCP server (stdio, or Streamable HTTP with --http) for the Coupontools loyalty API v4`,
     '',
     `Usage: ${name} [options]`,
     '',

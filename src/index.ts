@@ -8,7 +8,7 @@ export interface VerbModule {
 
 /**
  * Subcommands by name (`coupontools-mcp <verb> …`). Anything else, including no verb at all,
- * is the MCP server over stdio. A verb's module is imported only when it is asked for.
+ * is the MCP server over stdio (or over HTTP with --http). A verb's module is imported only when it is asked for.
  */
 const VERBS: Record<string, () => Promise<VerbModule>> = {
   doctor: () => import('./doctor.js'),
@@ -17,7 +17,9 @@ const VERBS: Record<string, () => Promise<VerbModule>> = {
 const argv = process.argv.slice(2);
 const first = argv[0];
 const load = first !== undefined && Object.hasOwn(VERBS, first) ? (VERBS[first] as () => Promise<VerbModule>) : undefined;
-const verb: Promise<VerbModule> = load ? load() : import('./stdio.js');
+// --http (or COUPONTOOLS_HTTP) serves over the network; the service module checks the value itself.
+const http = argv.some((a) => a === '--http' || a.startsWith('--http=')) || (process.env.COUPONTOOLS_HTTP ?? '') !== '';
+const verb: Promise<VerbModule> = load ? load() : http ? import('./service.js') : import('./stdio.js');
 verb
   .then((m) => m.main(load ? argv.slice(1) : argv))
   .catch((err: unknown) => {

@@ -1,6 +1,7 @@
 // The one place tools are registered: each call runs through the pipeline stages in src/pipeline/, in the order below.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import type { AuditLog } from './audit.js';
 import type { ConfirmGate, ElicitAnswer } from './confirm.js';
 import { IdempotencyStore } from './idempotency.js';
@@ -50,6 +51,9 @@ export function selectTools(tools: readonly ToolDefinition[], readOnly: boolean,
   return tools.filter((t) => (!readOnly || t.access === 'read') && (!allow || allow.has(t.name)));
 }
 
+/** One schema validator for every server: the SDK builds a new Ajv per server otherwise, most of a server's cost (the HTTP service makes one per request). */
+const schemaValidator = new AjvJsonSchemaValidator();
+
 export function createServer(options: ServerOptions): McpServer {
   const { gate, log, audit } = options;
   const dryRun = options.dryRun === true;
@@ -58,7 +62,7 @@ export function createServer(options: ServerOptions): McpServer {
   const wire = options.wire ?? DEFAULT_WIRE_PROFILE;
   const server = new McpServer(
     { name: options.name, version: options.version },
-    { instructions: options.instructions, capabilities: { tools: {}, logging: {} } },
+    { instructions: options.instructions, capabilities: { tools: {}, logging: {} }, jsonSchemaValidator: schemaValidator },
   );
 
   for (const tool of selectTools(options.tools, options.readOnly === true, options.allow)) {

@@ -1,6 +1,9 @@
 // Running the built programs (dist/src/*.js) as a user or a client would: clean environment, captured output.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 /** The built server entry point. */
 export const BIN = fileURLToPath(new URL('../dist/src/index.js', import.meta.url));
@@ -98,4 +101,73 @@ export async function startRawSession(args: string[], env: Record<string, string
   await session.answer(0);
   session.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
   return session;
+}
+
+/** The built binary serving MCP over HTTP (`--http`), on a free loopback port unless `args` say otherwise. */
+export interface HttpService {
+  /** The /mcp URL it printed at start. */
+  url: string;
+  child: ChildProcessWithoutNullStreams;
+  err: () => string;
+  /** Sends `signal` and resolves when the process has ended, with how long that took. */
+  stop: (signal?: NodeJS.Signals) => Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+}
+
+export async function startHttpService(args: string[], env: Record<string, string>): Promise<HttpService> {
+  const child = spawn(process.execPath, [BIN, '--http', '--port', '0', ...args], { env: cleanEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, at: Date.now() })),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const look = (): void => {
+      const match = /serving MCP at (http:\/\/\S+\/mcp)/.exec(err);
+      if (match) resolve(match[1] as string);
+    };
+    child.stderr.on('data', look);
+    void closed.then(() => reject(new Error(`the service exited before serving: ${err}`)));
+  });
+  return {
+    url,
+    child,
+    err: () => err,
+    async stop(signal = 'SIGTERM') {
+      const from = Date.now();
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const { code, signal: sig, at } = await closed;
+      return { code, signal: sig, ms: at - from };
+    },
+  };
+}
+
+export interface RawAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** One HTTP request with exactly these headers (node:http lets a test set Host, fetch does not); a body given as chunks is sent chunked. */
+export function raw(url: string, method: string, headers: Record<string, string>, body?: string | string[]): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+    });
+    // A server that refuses a large body early may close before the client has sent it all.
+    req.on('error', reject);
+    if (Array.isArray(body)) {
+      for (const chunk of body) req.write(chunk);
+      req.end();
+    } else req.end(body);
+  });
+}
+
+/** An SDK client connected to the service over Streamable HTTP, sending `token` as its bearer. */
+export async function connect(url: string, token: string | undefined): Promise<Client> {
+  const client = new Client({ name: 'http-test', version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(url), token ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : {});
+  await client.connect(transport);
+  return client;
 }

@@ -7,6 +7,7 @@ import { Agent } from 'undici';
 import { IdempotencyStore } from '../../src/idempotency.js';
 import { MAX_IDEMPOTENCY_KEYS, MemoryStore } from '../../src/store/memory.js';
 import { bareNode, coldStart, type ColdStart } from './cold-start.js';
+import { transports } from './transports.js';
 import {
   RawApi,
   RemoteSandbox,
@@ -267,6 +268,7 @@ const sandbox = await RemoteSandbox.start();
 const raw = new RawApi(sandbox.ready);
 const capDefault = await startStack(sandbox.ready);
 const cap16 = await startStack(sandbox.ready, { COUPONTOOLS_MAX_IN_FLIGHT: '16' });
+let transportSection = '';
 try {
   await sequential(sandbox, capDefault, raw);
   await burst(sandbox, capDefault, cap16, raw);
@@ -276,11 +278,13 @@ try {
 }
 try {
   await memory(sandbox, raw);
+  transportSection = await transports(sandbox.ready, progress);
 } finally {
   await raw.close();
   await sandbox.close();
 }
 await coldStarts();
+sections.push(transportSection);
 
 const cpu = cpus();
 const load = `load average (1 min) ${loadAtStart.toFixed(2)} at start, ${(loadavg()[0] ?? 0).toFixed(2)} at end`;
