@@ -1,6 +1,6 @@
 // Assembles a server from settings: sandbox or live API, request layer, confirmation gate.
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { allTools, instructions } from '../tools/index.js';
+import { allTools, importUsers, instructions } from '../tools/index.js';
 import { AuditLog } from './audit.js';
 import { ConfigError, type Config, usesSandbox } from './config.js';
 import { ConfirmGate } from './confirm.js';
@@ -30,18 +30,22 @@ export interface App {
   server: McpServer;
   sandbox: Sandbox | undefined;
   log: Logger;
+  /** The request layer, for terminal verbs that talk to the API without an MCP session (import). */
+  api: CoupontoolsClient;
   /** Waits up to graceMs for writes in flight (the rest are audited as unknown), then closes everything. */
   close(graceMs?: number): Promise<void>;
 }
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
-  const known = allTools.map((t) => t.name);
+  // import_users exists only where the operator named a folder it may read.
+  const tools = config.importDir ? [...allTools, importUsers(config.importDir)] : allTools;
+  const known = tools.map((t) => t.name);
   const unknown = (config.tools ?? []).filter((name) => !known.includes(name));
   if (unknown.length > 0) {
     throw new ConfigError(`COUPONTOOLS_TOOLS (--tools) names unknown tool(s) ${unknown.join(', ')}; valid names: ${known.join(', ')}`);
   }
   const allow = config.tools ? new Set(config.tools) : undefined;
-  const offered = selectTools(allTools, config.readOnly, allow);
+  const offered = selectTools(tools, config.readOnly, allow);
   if (offered.length === 0) {
     throw new ConfigError('COUPONTOOLS_TOOLS (--tools) with COUPONTOOLS_READ_ONLY (--read-only) leaves no tool: read-only keeps only list_loyalty_cards, list_users and get_user');
   }
@@ -80,7 +84,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     name: packageInfo.name,
     version: packageInfo.version,
     instructions: instructions(sandboxed, offered),
-    tools: allTools,
+    tools,
     api: client,
     gate: new ConfirmGate(config.confirm, overrides.now),
     log,
@@ -98,6 +102,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     server,
     sandbox,
     log,
+    api: client,
     async close(graceMs = SHUTDOWN_GRACE_MS) {
       const abandoned = await writesInFlight.drain(graceMs);
       if (abandoned > 0) log.warn(`${abandoned} write(s) still in flight at shutdown: recorded as outcome unknown`);

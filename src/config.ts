@@ -16,6 +16,7 @@ export interface Config {
   tools: string[] | undefined;
   dryRun: boolean;
   auditLog: string | undefined;
+  importDir: string | undefined;
 }
 
 export const DEFAULT_BASE_URL = 'https://api.coupontools.com/v4';
@@ -55,6 +56,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'tools', env: 'COUPONTOOLS_TOOLS', flag: '--tools', kind: { type: 'list' }, help: 'Comma-separated allowlist of tool names; only these are registered.', defaultText: '(all)' },
   { key: 'dryRun', env: 'COUPONTOOLS_DRY_RUN', flag: '--dry-run', kind: { type: 'bool' }, help: 'Reads run; writes send nothing and return the request they would send.', defaultText: 'off' },
   { key: 'auditLog', env: 'COUPONTOOLS_AUDIT_LOG', flag: '--audit-log', kind: { type: 'string' }, help: 'Append one JSON line per write attempt to this file (ids, field names, outcome; no personal values).', defaultText: '(none)' },
+  { key: 'importDir', env: 'COUPONTOOLS_IMPORT_DIR', flag: '--import-dir', kind: { type: 'string' }, help: 'Folder import_users may read customer files from (and write its journal and result files to); without it the tool is not offered.', defaultText: '(none: no import_users)' },
   { key: 'sandbox', env: 'COUPONTOOLS_SANDBOX', flag: '--sandbox', kind: { type: 'bool' }, help: 'Use the embedded sandbox even when credentials are set.', defaultText: 'off (on without credentials)' },
   { key: 'sandboxState', env: 'COUPONTOOLS_SANDBOX_STATE', flag: '--sandbox-state', kind: { type: 'string' }, help: 'JSON file the sandbox loads its data from and saves it to.', defaultText: '(in memory)' },
 ];
@@ -74,6 +76,7 @@ const DEFAULTS: Config = {
   tools: undefined,
   dryRun: false,
   auditLog: undefined,
+  importDir: undefined,
 };
 
 export type CliAction = { action: 'help' } | { action: 'version' } | { action: 'run'; config: Config };

@@ -4,11 +4,11 @@ import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/
 import { z } from 'zod';
 import { auditFields, type AuditLog, type AuditOutcome, type AuditRecord } from './audit.js';
 import type { ConfirmGate, ElicitAnswer } from './confirm.js';
-import { CoupontoolsError } from './errors.js';
+import { CoupontoolsError, InputError } from './errors.js';
 import { IdempotencyStore } from './idempotency.js';
 import type { ApiRequest, ApiResponse } from './http.js';
 import type { Logger } from './log.js';
-import type { ToolApi, ToolDefinition } from './tool.js';
+import type { ToolApi, ToolContext, ToolDefinition } from './tool.js';
 
 export interface RequestLayer {
   request(req: ApiRequest, signal?: AbortSignal): Promise<ApiResponse>;
@@ -112,6 +112,7 @@ function describeFailure(err: CoupontoolsError): string {
 
 /** The text the model reads for a failed call. */
 export function errorText(err: unknown, tool: ToolDefinition): string {
+  if (err instanceof InputError) return `${err.message} Nothing was sent.`;
   if (!(err instanceof CoupontoolsError)) return `Internal error in ${tool.name}: ${err instanceof Error ? err.message : String(err)}`;
   if (err.outcome === 'unknown') {
     const check = tool.verifyHint ?? 'check the current state with the read tools';
@@ -173,9 +174,10 @@ export function createServer(options: ServerOptions): McpServer {
     const outputSchema = tokens || (dryRun && writes) ? tool.output.partial() : tool.output;
 
     /** Confirmation, then the handler; every way out names its audit outcome. */
-    const run = async (args: Record<string, unknown>, token: unknown, api: ToolApi, signal: AbortSignal): Promise<Outcome> => {
+    const run = async (args: Record<string, unknown>, token: unknown, api: ToolApi, context: ToolContext): Promise<Outcome> => {
+      const { signal } = context;
       try {
-        if (gated && (tool.accessFor?.(args) ?? tool.access) === 'destructive') {
+        if (gated && ((await tool.accessFor?.(args, api)) ?? tool.access) === 'destructive') {
           const canElicit = Boolean(server.server.getClientCapabilities()?.elicitation?.form);
           const decision = await gate.check({
             tool: tool.name,
@@ -190,14 +192,14 @@ export function createServer(options: ServerOptions): McpServer {
             return { result: success({ ...decision.preview, next }), outcome: 'confirmation_required' };
           }
         }
-        return { result: success(await tool.handler(args, api)), outcome: 'ok' };
+        return { result: success(await tool.handler(args, api, context)), outcome: 'ok' };
       } catch (err) {
         if (err instanceof DryRunStop) {
           const url = new URL(options.api.url(err.request));
           const request = { method: err.request.method, path: url.pathname, query: Object.fromEntries(url.searchParams), body: err.request.body ?? null };
           return { result: success({ status: 'dry_run', request }), outcome: 'dry_run' };
         }
-        if (!(err instanceof CoupontoolsError)) options.log.error(`${tool.name} failed unexpectedly`, err);
+        if (!(err instanceof CoupontoolsError || err instanceof InputError)) options.log.error(`${tool.name} failed unexpectedly`, err);
         const outcome: AuditOutcome = err instanceof CoupontoolsError && err.outcome === 'unknown' ? 'unknown' : 'error';
         return { result: failure(errorText(err, tool)), outcome };
       }
@@ -222,17 +224,28 @@ export function createServer(options: ServerOptions): McpServer {
         const { confirm_token: token, idempotency_key: key, ...args } = rawArgs;
         let status: number | undefined;
         const api: ToolApi = {
-          request: async (req) => {
+          request: async (req, signal = extra.signal) => {
             const isWrite = req.method !== 'GET';
             if (dryRun && isWrite) throw new DryRunStop(req);
             try {
-              const res = await options.api.request(req, extra.signal);
+              const res = await options.api.request(req, signal);
               if (isWrite) status = res.status;
               return res;
             } catch (err) {
               if (isWrite && err instanceof CoupontoolsError) status = err.status;
               throw err;
             }
+          },
+        };
+        // Progress goes out only when the client asked (a token), one after another so they arrive in order.
+        const progressToken = extra._meta?.progressToken;
+        let progressSent = Promise.resolve();
+        const context: ToolContext = {
+          signal: extra.signal,
+          progress: (progress, total, message) => {
+            if (progressToken === undefined) return;
+            const params = { progressToken, progress, total, ...(message ? { message } : {}) };
+            progressSent = progressSent.then(() => extra.sendNotification({ method: 'notifications/progress', params })).catch(() => undefined);
           },
         };
         let recorded = false;
@@ -257,14 +270,14 @@ export function createServer(options: ServerOptions): McpServer {
           return result;
         };
 
-        if (typeof key !== 'string' || dryRun) return finish(await run(args, token, api, extra.signal));
+        if (typeof key !== 'string' || dryRun) return finish(await run(args, token, api, context));
         const claim = idempotency.claim(tool.name, key, args);
         if (claim.kind === 'conflict') {
           const message = `idempotency_key ${JSON.stringify(key)} was already used with other arguments; nothing was sent. Use a new key for a different purchase.`;
           return finish({ result: failure(message), outcome: 'error' });
         }
         if (claim.kind === 'replay') return finish({ result: replayOf(await claim.result), outcome: 'replayed' });
-        const first = await run(args, token, api, extra.signal);
+        const first = await run(args, token, api, context);
         // Remember what was (or may have been) applied; a definite failure frees the key for a retry.
         claim.settle(first.result, first.outcome === 'ok' || first.outcome === 'unknown');
         return finish(first);

@@ -9,9 +9,13 @@ import { createUser } from './users/create-user.js';
 import { createUsers } from './users/create-users.js';
 import { deleteUser } from './users/delete-user.js';
 import { getUser } from './users/get-user.js';
+import { importUsers } from './users/import-users.js';
 import { listUsers } from './users/list-users.js';
 import { updateUser } from './users/update-user.js';
 import { voidUser } from './users/void-user.js';
+
+/** Offered only with an import folder (COUPONTOOLS_IMPORT_DIR), so it is built for that folder rather than listed. */
+export { importUsers };
 
 export const allTools: readonly ToolDefinition[] = [
   listLoyaltyCards,
