@@ -203,7 +203,15 @@ export async function openSource(path: string): Promise<OpenedSource> {
       for (let record = await next(); !record.done; record = await next()) {
         row++;
         const cells = record.value;
-        yield { row, cells: blank(cells) ? null : names.map((h, i): [string, string] => [h, cells[i] ?? '']) };
+        if (blank(cells)) {
+          yield { row, cells: null };
+          continue;
+        }
+        // Only cells with a value and a header: a wide export with sparse rows stays cheap.
+        const pairs: Array<[string, string]> = [];
+        const width = Math.min(cells.length, names.length);
+        for (let i = 0; i < width; i++) if (cells[i] !== '') pairs.push([names[i] as string, cells[i] as string]);
+        yield { row, cells: pairs };
       }
     } finally {
       parser.destroy();
