@@ -150,7 +150,7 @@ function countOutsideQuotes(line: string, d: string): number {
 /** The file as text chunks in its own encoding (a BOM is dropped by the decoder). */
 async function* textOf(path: string, encoding: string): AsyncGenerator<string> {
   const decoder = new TextDecoder(encoding);
-  const stream = createReadStream('', { fd: openRegular(path), highWaterMark: 256 * 1024 });
+  const stream = createReadStream('', { fd: openRegular(path), highWaterMark: 64 * 1024 });
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     const text = decoder.decode(chunk, { stream: true });
     if (text) yield text;

@@ -6,6 +6,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Agent } from 'undici';
 import { IdempotencyStore, MAX_IDEMPOTENCY_KEYS } from '../../src/idempotency.js';
 import { bareNode, coldStart, type ColdStart } from './cold-start.js';
+import { importBench } from './import.js';
 import {
   RawApi,
   RemoteSandbox,
@@ -50,8 +51,8 @@ const progress = (message: string): void => void process.stderr.write(`bench: ${
 // Bounded loops end by themselves; this only turns a hang (a bug) into a failure instead of a stuck job.
 setTimeout(() => {
   // Uncaught, so the process ends with code 1 and says why.
-  throw new Error('bench: still running after 4 minutes: giving up');
-}, 240_000).unref();
+  throw new Error('bench: still running after 6 minutes: giving up');
+}, 360_000).unref();
 
 const sections: string[] = [];
 
@@ -274,6 +275,7 @@ try {
 }
 try {
   await memory(sandbox, raw);
+  sections.push(await importBench(sandbox, BINARY, progress));
 } finally {
   await raw.close();
   await sandbox.close();
