@@ -1,12 +1,12 @@
 // Assembles a server from settings: an account (sandbox or live API, request layer, gate, keys, audit) and its server.
 import { createHash, randomBytes } from 'node:crypto';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { allTools, instructions } from '../tools/index.js';
+import { allTools, importUsers, instructions } from '../tools/index.js';
 import { AuditLog, type AuditWrite } from './audit.js';
 import { ConfigError, type Config, usesSandbox, wireProfileOf } from './config.js';
 import { connectApi } from './connect.js';
 import { ConfirmGate } from './confirm.js';
-import type { ClientOptions } from './http.js';
+import type { ClientOptions, CoupontoolsClient } from './http.js';
 import { alsoToClient, redactor, stderrLogger, type Logger } from './log.js';
 import { packageInfo } from './package-info.js';
 import type { Sandbox } from './sandbox/index.js';
@@ -42,6 +42,8 @@ export interface App {
   sandbox: Sandbox | undefined;
   log: Logger;
   store: StateStore;
+  /** The request layer, for terminal verbs that talk to the API without an MCP session (import). */
+  api: CoupontoolsClient;
   /** Waits up to graceMs for writes in flight (the rest are audited as unknown), then closes everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -58,6 +60,8 @@ export interface Account {
   sandbox: Sandbox | undefined;
   /** This account's scope of the state store (idempotency keys, confirm tokens). */
   store: StateStore;
+  /** The account's request layer. */
+  api: CoupontoolsClient;
   /** The tools this account offers (its read-only and allowlist settings applied). */
   offered: readonly ToolDefinition[];
   /** Scrubs this account's secret. */
@@ -83,13 +87,15 @@ export function accountRedactor(config: Config): (text: string) => string {
 }
 
 export async function openAccount(config: Config, options: AccountOptions = {}): Promise<Account> {
-  const known = allTools.map((t) => t.name);
+  // import_users exists only where the operator named a folder it may read.
+  const tools = config.importDir ? [...allTools, importUsers(config.importDir)] : allTools;
+  const known = tools.map((t) => t.name);
   const unknown = (config.tools ?? []).filter((name) => !known.includes(name));
   if (unknown.length > 0) {
     throw new ConfigError(`COUPONTOOLS_TOOLS (--tools) names unknown tool(s) ${unknown.join(', ')}; valid names: ${known.join(', ')}`);
   }
   const allow = config.tools ? new Set(config.tools) : undefined;
-  const offered = selectTools(allTools, config.readOnly, allow);
+  const offered = selectTools(tools, config.readOnly, allow);
   if (offered.length === 0) {
     throw new ConfigError('COUPONTOOLS_TOOLS (--tools) with COUPONTOOLS_READ_ONLY (--read-only) leaves no tool: read-only keeps only list_loyalty_cards, list_users and get_user');
   }
@@ -117,22 +123,23 @@ export async function openAccount(config: Config, options: AccountOptions = {}):
     config,
     sandbox,
     store,
+    api: client,
     offered,
     redact,
     newServer(serverLog, only) {
-      const tools = only ? offered.filter(only) : offered;
+      const served = only ? offered.filter(only) : offered;
       return createServer({
         name: packageInfo.name,
         version: packageInfo.version,
-        instructions: instructions(sandboxed, tools),
-        tools: allTools,
+        instructions: instructions(sandboxed, served),
+        tools,
         api: client,
         gate,
         log: serverLog,
         redact,
         sandbox: sandboxed,
         readOnly: config.readOnly,
-        allow: only ? new Set(tools.map((t) => t.name)) : allow,
+        allow: only ? new Set(served.map((t) => t.name)) : allow,
         dryRun: config.dryRun,
         audit,
         idempotency,
@@ -168,6 +175,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     sandbox: account.sandbox,
     log,
     store: account.store,
+    api: account.api,
     async close(graceMs = SHUTDOWN_GRACE_MS) {
       const abandoned = await account.drain(graceMs);
       if (abandoned > 0) log.warn(`${abandoned} write(s) still in flight at shutdown: recorded as outcome unknown`);

@@ -38,6 +38,7 @@ export interface Config {
   oauthJwksUrl: string | undefined;
   oauthAudience: string | undefined;
   accountsFile: string | undefined;
+  importDir: string | undefined;
 }
 
 export const DEFAULT_BASE_URL = 'https://api.coupontools.com/v4';
@@ -81,6 +82,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'auditLog', env: 'COUPONTOOLS_AUDIT_LOG', flag: '--audit-log', kind: { type: 'string' }, help: 'Append one JSON line per write attempt to this file (ids, field names, outcome; no personal values).', defaultText: '(none)' },
   { key: 'auditRequired', env: 'COUPONTOOLS_AUDIT_REQUIRED', flag: '--audit-required', kind: { type: 'bool' }, help: 'While the audit log cannot be written (a full disk), refuse write tools with a clear message instead of running them unaudited.', defaultText: 'on when an audit log is set' },
   { key: 'redisUrl', env: 'COUPONTOOLS_REDIS_URL', flag: '--redis-url', kind: { type: 'redis-url' }, help: 'redis:// or rediss:// URL of a Redis that every server process shares for idempotency keys and confirm tokens.', defaultText: '(none: this process only)' },
+  { key: 'importDir', env: 'COUPONTOOLS_IMPORT_DIR', flag: '--import-dir', kind: { type: 'string' }, help: 'Folder import_users may read customer files from (and write its journal and result files to); without it the tool is not offered.', defaultText: '(none: no import_users)' },
   { key: 'sandbox', env: 'COUPONTOOLS_SANDBOX', flag: '--sandbox', kind: { type: 'bool' }, help: 'Use the embedded sandbox even when credentials are set.', defaultText: 'off (on without credentials)' },
   { key: 'listEncoding', env: 'COUPONTOOLS_LIST_ENCODING', flag: '--list-encoding', kind: { type: 'enum', values: LIST_ENCODINGS }, help: 'How list_users sends filter and pagination: brackets (filter[email]=…&pagination[page]=2) | json (pagination={"page":2,…}) | flat (email=…&page=2). Run doctor to see which the API honours.', defaultText: DEFAULT_WIRE_PROFILE.listEncoding },
   { key: 'pageSizeKey', env: 'COUPONTOOLS_PAGE_SIZE_KEY', flag: '--page-size-key', kind: { type: 'enum', values: PAGE_SIZE_KEYS }, help: 'Name of the page-size key in the pagination: limit | per_page.', defaultText: DEFAULT_WIRE_PROFILE.pageSizeKey },
@@ -137,6 +139,7 @@ const DEFAULTS: Config = {
   oauthJwksUrl: undefined,
   oauthAudience: undefined,
   accountsFile: undefined,
+  importDir: undefined,
 };
 
 export type CliAction = { action: 'help' } | { action: 'version' } | { action: 'run'; config: Config };

@@ -74,3 +74,8 @@ export class CoupontoolsError extends Error {
     return '';
   }
 }
+
+/** Input a tool cannot use (a file outside the import folder, an unreadable CSV): said plainly, nothing was sent. */
+export class InputError extends Error {
+  override name = 'InputError';
+}

@@ -12,6 +12,7 @@ export interface VerbModule {
  */
 const VERBS: Record<string, () => Promise<VerbModule>> = {
   doctor: () => import('./doctor.js'),
+  import: () => import('./import/cli.js'),
 };
 
 const argv = process.argv.slice(2);

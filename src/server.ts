@@ -1,6 +1,7 @@
 // The one place tools are registered: each call runs through the pipeline stages in src/pipeline/, in the order below.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { ErrorCode, McpError, type CallToolResult, type ServerNotification, type ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import type { AuditLog } from './audit.js';
 import type { ConfirmGate, ElicitAnswer } from './confirm.js';
@@ -13,7 +14,7 @@ import { withDryRun } from './pipeline/dry-run.js';
 import { mapErrors } from './pipeline/error-mapping.js';
 import { claimKey, idempotencyKeyInput } from './pipeline/idempotency.js';
 import { resultShaper, runHandler } from './pipeline/result-shaping.js';
-import type { ToolDefinition } from './tool.js';
+import type { ToolContext, ToolDefinition } from './tool.js';
 import { DEFAULT_WIRE_PROFILE, type WireProfile } from './wire-profile.js';
 
 export { WritesInFlight, type RequestLayer };
@@ -79,8 +80,9 @@ export function createServer(options: ServerOptions): McpServer {
     const shape = resultShaper({ tool, output: outputSchema, sandbox: options.sandbox, redact: options.redact });
 
     /** The call pipeline: every rule, in this order, for every tool. */
-    const handle = async (rawArgs: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> => {
-      const call = startCall(tool, rawArgs, options.api, dryRun, signal, wire);
+    const handle = async (rawArgs: Record<string, unknown>, extra: CallExtra): Promise<CallToolResult> => {
+      const { signal } = extra;
+      const call = startCall(tool, rawArgs, options.api, dryRun, signal, wire, progressTo(extra));
       const refused = auditRefusal(call, audit, shape); // 1. audit: a write that cannot be audited is not run,
       if (refused) return refused;
       const audited = auditCall(call, audit, log, writesInFlight); //   and every write attempt gets one line
@@ -111,7 +113,7 @@ export function createServer(options: ServerOptions): McpServer {
           openWorldHint: true,
         },
       },
-      (rawArgs: Record<string, unknown>, extra) => handle(rawArgs, extra.signal),
+      (rawArgs: Record<string, unknown>, extra) => handle(rawArgs, extra),
     );
   }
   compactToolsList(server);
@@ -120,6 +122,20 @@ export function createServer(options: ServerOptions): McpServer {
 }
 
 type RawHandler = (request: unknown, extra: unknown) => Promise<unknown>;
+
+/** What a tool call gets from the SDK besides its arguments (the parts the pipeline uses). */
+type CallExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** Progress goes out only when the client asked (a token), one after another so they arrive in order. */
+function progressTo(extra: CallExtra): ToolContext['progress'] {
+  const token = extra._meta?.progressToken;
+  if (token === undefined) return () => undefined;
+  let sent = Promise.resolve();
+  return (progress, total, message) => {
+    const params = { progressToken: token, progress, total, ...(message ? { message } : {}) };
+    sent = sent.then(() => extra.sendNotification({ method: 'notifications/progress', params })).catch(() => undefined);
+  };
+}
 
 /**
  * The SDK answers bad arguments with "MCP error -32602: Input validation error: Invalid arguments

@@ -9,9 +9,13 @@ import { createUser } from './users/create-user.js';
 import { createUsers } from './users/create-users.js';
 import { deleteUser } from './users/delete-user.js';
 import { getUser } from './users/get-user.js';
+import { importUsers } from './users/import-users.js';
 import { listUsers } from './users/list-users.js';
 import { updateUser } from './users/update-user.js';
 import { voidUser } from './users/void-user.js';
+
+/** Offered only with an import folder (COUPONTOOLS_IMPORT_DIR), so it is built for that folder rather than listed. */
+export { importUsers };
 
 export const allTools: readonly ToolDefinition[] = [
   listLoyaltyCards,
@@ -41,6 +45,7 @@ export function instructions(sandbox: boolean, offered: readonly ToolDefinition[
     ...(has('delete_user') || has('void_user') || has('send_push_notification')
       ? ["delete_user, void_user and a push to all holders need a human's yes: the client asks, or the tool returns confirmation_required with a confirm_token to send back after the user agrees."]
       : []),
+    ...(has('import_users') ? ['import_users: show the user the dry_run plan first; if a run is cut short, the same call resumes it without duplicates.'] : []),
     ...(sandbox ? ['SANDBOX: simulated demo data, nothing reaches a real account; results carry "sandbox": true.'] : []),
   ].join('\n');
 }

@@ -3,7 +3,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { AuditOutcome } from '../audit.js';
 import { CoupontoolsError } from '../errors.js';
 import type { ApiRequest, ApiResponse } from '../http.js';
-import type { ToolApi, ToolDefinition } from '../tool.js';
+import type { ToolApi, ToolContext, ToolDefinition } from '../tool.js';
 import { applyFieldAliases, DEFAULT_WIRE_PROFILE, type WireProfile } from '../wire-profile.js';
 import { DryRunStop } from './dry-run.js';
 
@@ -37,6 +37,8 @@ export interface Call {
   wire: { status?: number; applied?: boolean };
   /** The request layer as the tool sees it: writes are stopped in a dry run and their status is kept. */
   api: ToolApi;
+  /** Cancellation and progress for long-running handlers (an import). */
+  context: ToolContext;
 }
 
 export function startCall(
@@ -46,16 +48,18 @@ export function startCall(
   dryRun: boolean,
   signal: AbortSignal,
   profile: WireProfile = DEFAULT_WIRE_PROFILE,
+  progress: ToolContext['progress'] = () => undefined,
 ): Call {
   const { confirm_token: token, idempotency_key: key, ...args } = rawArgs;
   const wire: Call['wire'] = {};
   const api: ToolApi = {
     wire: profile,
-    request: async (req) => {
+    // A job that must finish what it started (an import's chunks in flight) passes its own signal.
+    request: async (req, requestSignal = signal) => {
       const isWrite = req.method !== 'GET';
       if (dryRun && isWrite) throw new DryRunStop(req);
       try {
-        const res = await layer.request(req, signal);
+        const res = await layer.request(req, requestSignal);
         if (isWrite) {
           wire.status = res.status;
           wire.applied ||= res.status >= 200 && res.status < 300;
@@ -71,5 +75,5 @@ export function startCall(
       }
     },
   };
-  return { tool, args, token, key, writes: tool.access !== 'read', signal, started: performance.now(), wire, api };
+  return { tool, args, token, key, writes: tool.access !== 'read', signal, started: performance.now(), wire, api, context: { signal, progress } };
 }

@@ -21,7 +21,7 @@ export function isGated(tool: ToolDefinition, gate: ConfirmGate, dryRun: boolean
 /** A Step when the call stops here (refused, declined or previewed); undefined when it may go on. */
 export async function confirmation(call: Call, gate: ConfirmGate, gated: boolean, elicit: Elicit | undefined, shape: Shaper): Promise<Step | undefined> {
   const { tool, args } = call;
-  if (!gated || (tool.accessFor?.(args) ?? tool.access) !== 'destructive') return undefined;
+  if (!gated || ((await tool.accessFor?.(args, call.api)) ?? tool.access) !== 'destructive') return undefined;
   const decision = await gate.check({
     tool: tool.name,
     args,

@@ -1,5 +1,5 @@
 // Error mapping stage: every failure of a call becomes a result the model can act on, never a crash.
-import { CoupontoolsError } from '../errors.js';
+import { CoupontoolsError, InputError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ToolDefinition } from '../tool.js';
 import type { Call, Step } from './call.js';
@@ -32,6 +32,8 @@ function describeFailure(err: CoupontoolsError): string {
 
 /** The text the model reads for a failed call. */
 export function errorText(err: unknown, tool: ToolDefinition): string {
+  // Bad input found by the tool itself (a file that cannot be imported): said plainly, nothing sent.
+  if (err instanceof InputError) return `${err.message} Nothing was sent.`;
   if (!(err instanceof CoupontoolsError)) return `Internal error in ${tool.name}: ${err instanceof Error ? err.message : String(err)}`;
   if (err.outcome === 'unknown') {
     const check = tool.verifyHint ?? 'check the current state with the read tools';
@@ -51,7 +53,7 @@ export async function mapErrors(call: Call, log: Logger, shape: Shaper, next: ()
   try {
     return await next();
   } catch (err) {
-    if (!(err instanceof CoupontoolsError)) log.error(`${call.tool.name} failed unexpectedly`, err);
+    if (!(err instanceof CoupontoolsError || err instanceof InputError)) log.error(`${call.tool.name} failed unexpectedly`, err);
     if (call.wire.applied) {
       const reason = err instanceof CoupontoolsError ? (err.detail ?? err.message) : err instanceof Error ? err.message : String(err);
       return { result: shape.applied(reason), outcome: 'ok' };

@@ -98,5 +98,5 @@ export function resultShaper({ tool, output, sandbox, redact }: ShapeOptions): S
 
 /** The tool's handler, its answer shaped: the innermost stage. */
 export async function runHandler(call: Call, shape: Shaper): Promise<Step> {
-  return { result: shape.success(await call.tool.handler(call.args, call.api)), outcome: 'ok' };
+  return { result: shape.success(await call.tool.handler(call.args, call.api, call.context)), outcome: 'ok' };
 }

@@ -8,6 +8,7 @@ import { IdempotencyStore } from '../../src/idempotency.js';
 import { MAX_IDEMPOTENCY_KEYS, MemoryStore } from '../../src/store/memory.js';
 import { bareNode, coldStart, type ColdStart } from './cold-start.js';
 import { transports } from './transports.js';
+import { importBench } from './import.js';
 import {
   RawApi,
   RemoteSandbox,
@@ -52,8 +53,8 @@ const progress = (message: string): void => void process.stderr.write(`bench: ${
 // Bounded loops end by themselves; this only turns a hang (a bug) into a failure instead of a stuck job.
 setTimeout(() => {
   // Uncaught, so the process ends with code 1 and says why.
-  throw new Error('bench: still running after 4 minutes: giving up');
-}, 240_000).unref();
+  throw new Error('bench: still running after 6 minutes: giving up');
+}, 360_000).unref();
 
 const sections: string[] = [];
 
@@ -279,6 +280,7 @@ try {
 try {
   await memory(sandbox, raw);
   transportSection = await transports(sandbox.ready, progress);
+  sections.push(await importBench(sandbox, BINARY, progress));
 } finally {
   await raw.close();
   await sandbox.close();
