@@ -10,7 +10,9 @@ export interface VerbModule {
  * Subcommands by name (`coupontools-mcp <verb> …`). Anything else, including no verb at all,
  * is the MCP server over stdio. A verb's module is imported only when it is asked for.
  */
-const VERBS: Record<string, () => Promise<VerbModule>> = {};
+const VERBS: Record<string, () => Promise<VerbModule>> = {
+  setup: () => import('./setup.js'),
+};
 
 const argv = process.argv.slice(2);
 const first = argv[0];
