@@ -8,6 +8,9 @@ import { CoupontoolsError } from './errors.js';
 import { IdempotencyStore } from './idempotency.js';
 import type { ApiRequest, ApiResponse } from './http.js';
 import type { Logger } from './log.js';
+import { SERVER_ICON } from './icon.js';
+import { registerPrompts } from './prompts.js';
+import { registerResources, type ReadTool } from './resources.js';
 import type { ToolApi, ToolDefinition } from './tool.js';
 
 export interface RequestLayer {
@@ -143,7 +146,7 @@ export function createServer(options: ServerOptions): McpServer {
   const idempotency = options.idempotency ?? new IdempotencyStore();
   const writesInFlight = options.writesInFlight ?? new WritesInFlight();
   const server = new McpServer(
-    { name: options.name, version: options.version },
+    { name: options.name, version: options.version, icons: [SERVER_ICON] },
     { instructions: options.instructions, capabilities: { tools: {}, logging: {} } },
   );
 
@@ -161,7 +164,8 @@ export function createServer(options: ServerOptions): McpServer {
     return success({ ...(first.structuredContent ?? {}), replayed: true });
   };
 
-  for (const tool of selectTools(options.tools, options.readOnly === true, options.allow)) {
+  const offered = selectTools(options.tools, options.readOnly === true, options.allow);
+  for (const tool of offered) {
     const writes = tool.access !== 'read';
     // Any call of this tool may need a human's yes: gated tools get the confirm_token argument.
     const gated = (tool.access === 'destructive' || tool.accessFor !== undefined) && gate.mode !== 'off' && !dryRun;
@@ -271,6 +275,20 @@ export function createServer(options: ServerOptions): McpServer {
       },
     );
   }
+  // Resources, prompts and completions read through the same request layer, and only through offered read tools.
+  const readTool: ReadTool = async (name, args, signal) => {
+    const tool = offered.find((t) => t.name === name && t.access === 'read');
+    if (!tool) throw new McpError(ErrorCode.InvalidParams, `${name} is not offered by this server`);
+    const parsed = tool.input.safeParse(args);
+    if (!parsed.success) throw new McpError(ErrorCode.InvalidParams, redact(`${name}: ${z.prettifyError(parsed.error)}`));
+    try {
+      return await tool.handler(parsed.data, { request: (req) => options.api.request(req, signal) });
+    } catch (err) {
+      throw new McpError(ErrorCode.InternalError, redact(errorText(err, tool)));
+    }
+  };
+  registerResources(server, offered, readTool, options.sandbox);
+  registerPrompts(server, offered, readTool, options.sandbox);
   compactToolsList(server);
   return server;
 }
