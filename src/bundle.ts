@@ -185,8 +185,22 @@ export function buildBundle(output: string): string {
   }
 }
 
+/** Writes the bundle's sha256 into a server.json's mcpb package: the MCP Registry requires it, and it is known only once the release is built. */
+export function stampServerJson(file: string, sha: string): void {
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as { packages?: Array<Record<string, unknown>> };
+  const mcpb = doc.packages?.find((p) => p.registryType === 'mcpb');
+  if (!mcpb) throw new Error(`${file} lists no mcpb package`);
+  mcpb.fileSha256 = sha;
+  writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const output = path.resolve(process.argv[2] ?? path.join(ROOT, BUNDLE_FILE));
+  // node dist/src/bundle.js [output.mcpb] [--server-json server.json]
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--server-json');
+  const serverJson = at === -1 ? undefined : args.splice(at, 2)[1];
+  const output = path.resolve(args[0] ?? path.join(ROOT, BUNDLE_FILE));
   const sha = buildBundle(output);
-  process.stderr.write(`Built ${output}\nsha256 ${sha}\nOpen it with Claude Desktop (or drag it onto Settings → Extensions) to install.\n`);
+  if (serverJson) stampServerJson(serverJson, sha);
+  process.stderr.write(`Built ${output}\nsha256 ${sha}${serverJson ? ` (written to ${serverJson})` : ''}\nOpen it with Claude Desktop (or drag it onto Settings → Extensions) to install.\n`);
 }

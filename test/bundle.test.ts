@@ -1,6 +1,7 @@
 // The Claude Desktop bundle: built, validated by mcpb's own validator, unpacked, and its server driven as Claude Desktop would launch it.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { allTools } from '../tools/index.js';
 import { cleanEnv } from './binary.js';
+import { publishProblems } from './registry-schema.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MCPB_CLI = join(ROOT, 'node_modules', '@anthropic-ai', 'mcpb', 'dist', 'cli', 'cli.js');
@@ -22,12 +24,17 @@ const node = (args: string[]): { code: number | null; out: string } => {
 };
 
 let dir: string;
+let file: string;
+let stamped: string;
 let manifest: McpbManifestAny & { user_config: Record<string, Record<string, unknown>> };
 
 beforeAll(() => {
   const work = mkdtempSync(join(tmpdir(), 'ct-bundle-'));
-  const file = join(work, 'coupontools-mcp.mcpb');
-  const built = node([join(ROOT, 'dist', 'src', 'bundle.js'), file]);
+  file = join(work, 'coupontools-mcp.mcpb');
+  // A release build also writes the bundle's sha256 into server.json (here a copy of it).
+  stamped = join(work, 'server.json');
+  copyFileSync(join(ROOT, 'server.json'), stamped);
+  const built = node([join(ROOT, 'dist', 'src', 'bundle.js'), file, '--server-json', stamped]);
   expect(built.code, built.out).toBe(0);
   expect(built.out).toMatch(/sha256 [0-9a-f]{64}/);
   dir = join(work, 'unpacked');
@@ -48,6 +55,12 @@ async function launch(userConfig: Record<string, string | boolean>): Promise<Cli
 }
 
 describe('coupontools-mcp.mcpb', () => {
+  it('its sha256 goes into server.json, which is then complete for the registry', () => {
+    const doc = JSON.parse(readFileSync(stamped, 'utf8')) as { packages: Array<{ registryType: string; fileSha256?: string }> };
+    expect(doc.packages.find((p) => p.registryType === 'mcpb')?.fileSha256).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
+    expect(publishProblems(doc)).toEqual([]);
+  });
+
   it('passes mcpb validate', () => {
     const r = node([MCPB_CLI, 'validate', join(dir, 'manifest.json')]);
     expect(r.code, r.out).toBe(0);
