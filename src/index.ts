@@ -13,6 +13,7 @@ export interface VerbModule {
 const VERBS: Record<string, () => Promise<VerbModule>> = {
   doctor: () => import('./doctor.js'),
   import: () => import('./import/cli.js'),
+  setup: () => import('./setup.js'),
 };
 
 const argv = process.argv.slice(2);

@@ -3,6 +3,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { ErrorCode, McpError, type CallToolResult, type ServerNotification, type ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
+import { z } from 'zod';
 import type { AuditLog } from './audit.js';
 import type { ConfirmGate, ElicitAnswer } from './confirm.js';
 import { IdempotencyStore } from './idempotency.js';
@@ -11,9 +12,12 @@ import { auditCall, auditRefusal, WritesInFlight } from './pipeline/audit.js';
 import { startCall, type RequestLayer } from './pipeline/call.js';
 import { confirmation, confirmTokenInput, isGated } from './pipeline/confirmation.js';
 import { withDryRun } from './pipeline/dry-run.js';
-import { mapErrors } from './pipeline/error-mapping.js';
 import { claimKey, idempotencyKeyInput } from './pipeline/idempotency.js';
 import { resultShaper, runHandler } from './pipeline/result-shaping.js';
+import { SERVER_ICON } from './icon.js';
+import { errorText, mapErrors } from './pipeline/error-mapping.js';
+import { registerPrompts } from './prompts.js';
+import { registerResources, type ReadTool } from './resources.js';
 import type { ToolContext, ToolDefinition } from './tool.js';
 import { DEFAULT_WIRE_PROFILE, type WireProfile } from './wire-profile.js';
 
@@ -62,11 +66,12 @@ export function createServer(options: ServerOptions): McpServer {
   const writesInFlight = options.writesInFlight ?? new WritesInFlight();
   const wire = options.wire ?? DEFAULT_WIRE_PROFILE;
   const server = new McpServer(
-    { name: options.name, version: options.version },
+    { name: options.name, version: options.version, icons: [SERVER_ICON] },
     { instructions: options.instructions, capabilities: { tools: {}, logging: {} }, jsonSchemaValidator: schemaValidator },
   );
 
-  for (const tool of selectTools(options.tools, options.readOnly === true, options.allow)) {
+  const offered = selectTools(options.tools, options.readOnly === true, options.allow);
+  for (const tool of offered) {
     const gated = isGated(tool, gate, dryRun);
     const tokens = gated && gate.usesTokens;
     let inputSchema = tool.input;
@@ -116,6 +121,22 @@ export function createServer(options: ServerOptions): McpServer {
       (rawArgs: Record<string, unknown>, extra) => handle(rawArgs, extra),
     );
   }
+  // Resources, prompts and completions read through the same request layer, and only through offered read tools.
+  const readTool: ReadTool = async (name, args, signal) => {
+    const tool = offered.find((t) => t.name === name && t.access === 'read');
+    if (!tool) throw new McpError(ErrorCode.InvalidParams, `${name} is not offered by this server`);
+    const parsed = tool.input.safeParse(args);
+    if (!parsed.success) throw new McpError(ErrorCode.InvalidParams, options.redact(`${name}: ${z.prettifyError(parsed.error)}`));
+    // The tool's own request path: the account's wire profile and field aliases apply here too.
+    const call = startCall(tool, parsed.data, options.api, false, signal ?? new AbortController().signal, wire);
+    try {
+      return await tool.handler(call.args, call.api, call.context);
+    } catch (err) {
+      throw new McpError(ErrorCode.InternalError, options.redact(errorText(err, tool)));
+    }
+  };
+  registerResources(server, offered, readTool, options.sandbox);
+  registerPrompts(server, offered, readTool, options.sandbox);
   compactToolsList(server);
   plainInputErrors(server);
   return server;

@@ -51,6 +51,11 @@ export async function main(argv: string[]): Promise<void> {
       : `${packageInfo.version}: LIVE mode against ${config.baseUrl}. Unset the credentials or pass --sandbox for simulated data.`,
   );
 
+  // Someone ran it by hand: say that it is waiting, since a silent terminal looks like a hang.
+  if (process.stdin.isTTY) {
+    log.info('Waiting for an MCP client on stdin (clients such as Claude Desktop start this themselves). To try it: npm run demo, or npx @modelcontextprotocol/inspector node dist/src/index.js. Ctrl-C quits.');
+  }
+
   let closing = false;
   const shutdown = (why: string): void => {
     if (closing) return;
