@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { auditFields, type AuditLog, type AuditOutcome, type AuditRecord } from './audit.js';
 import type { ConfirmGate, ElicitAnswer } from './confirm.js';
 import { CoupontoolsError } from './errors.js';
+import { formCheck } from './form-check.js';
 import { IdempotencyStore } from './idempotency.js';
 import type { ApiRequest, ApiResponse } from './http.js';
 import type { Logger } from './log.js';
@@ -144,7 +145,7 @@ export function createServer(options: ServerOptions): McpServer {
   const writesInFlight = options.writesInFlight ?? new WritesInFlight();
   const server = new McpServer(
     { name: options.name, version: options.version },
-    { instructions: options.instructions, capabilities: { tools: {}, logging: {} } },
+    { instructions: options.instructions, capabilities: { tools: {}, logging: {} }, jsonSchemaValidator: formCheck },
   );
 
   const text = (value: string): CallToolResult['content'] => [{ type: 'text', text: redact(value) }];
