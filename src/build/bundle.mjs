@@ -34,7 +34,7 @@ const common = {
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  minify: true,
+  minify: process.env.NO_MINIFY !== '1',
   metafile: true,
   legalComments: 'none',
   logLevel: 'warning',
