@@ -2,6 +2,7 @@
 // server loads only what answers initialize and tools/list; everything else is a chunk loaded on first use.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import process from 'node:process';
 import { build } from 'esbuild';
 
 const OUT = 'dist/src';
