@@ -1,4 +1,4 @@
-// The shipped artifact: what starting the stdio server loads, read from the bundler's own record of the build.
+// The shipped artifact's start path, read from the bundler's own record of the build (dist/meta.json).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
