@@ -1,5 +1,5 @@
 // The one Coupontools request layer: keep-alive pool, auth, timeouts, in-flight cap, retries, tolerant parsing.
-import { Agent, request as undiciRequest } from 'undici';
+import type { Agent, request as undiciRequest } from 'undici';
 import { CoupontoolsError, type Outcome } from './errors.js';
 import { redactor } from './log.js';
 
@@ -197,8 +197,20 @@ function excerpt(text: string, redact: (text: string) => string): string {
   return plain.length > 160 ? `${plain.slice(0, 160)}…` : plain;
 }
 
+// The CommonJS module object, which both Node and the bundle hand over as the default export.
+type Undici = (typeof import('undici'))['default'];
+let undici: Promise<Undici> | undefined;
+
+/**
+ * undici is loaded by the first request (or by warmUp), not at start: answering initialize and
+ * tools/list needs no HTTP client, and undici is the largest module the server has.
+ */
+export function loadUndici(): Promise<Undici> {
+  return (undici ??= import('undici').then((m) => m.default));
+}
+
 export class CoupontoolsClient {
-  private readonly agent: Agent;
+  private pool: { agent: Agent; send: typeof undiciRequest } | undefined;
   private readonly slots: Slots;
   private readonly base: string;
   private readonly headers: Record<string, string>;
@@ -211,11 +223,6 @@ export class CoupontoolsClient {
     this.base = options.baseUrl.replace(/\/+$/, '');
     const base = new URL(this.base);
     this.hostPort = `${base.hostname}:${base.port || (base.protocol === 'https:' ? '443' : '80')}`;
-    this.agent = new Agent({
-      connect: { timeout: options.connectTimeoutMs },
-      connections: options.maxInFlight,
-      keepAliveTimeout: 30_000,
-    });
     this.slots = new Slots(options.maxInFlight);
     this.random = options.random ?? Math.random;
     this.redact = redactor([options.apiSecret]);
@@ -226,6 +233,16 @@ export class CoupontoolsClient {
       'content-type': 'application/json',
       'user-agent': options.userAgent,
     };
+  }
+
+  /** The keep-alive pool, made on first use. */
+  private async connection(): Promise<{ agent: Agent; send: typeof undiciRequest }> {
+    const { Agent, request } = await loadUndici();
+    this.pool ??= {
+      agent: new Agent({ connect: { timeout: this.options.connectTimeoutMs }, connections: this.options.maxInFlight, keepAliveTimeout: 30_000 }),
+      send: request,
+    };
+    return this.pool;
   }
 
   /** The URL a request goes to (no credentials in it); also what a dry run would show. */
@@ -291,11 +308,12 @@ export class CoupontoolsClient {
     try {
       let res;
       try {
-        res = await undiciRequest(url, {
+        const { agent, send } = this.pool ?? (await this.connection());
+        res = await send(url, {
           method,
           headers: this.headers,
           body,
-          dispatcher: this.agent,
+          dispatcher: agent,
           signal: timeout.signal,
           headersTimeout: this.options.timeoutMs,
           bodyTimeout: this.options.timeoutMs,
@@ -346,7 +364,7 @@ export class CoupontoolsClient {
 
   /** Closes the pool; requests still in flight are cut off (the shutdown path has recorded them). */
   async close(): Promise<void> {
-    await this.agent.destroy();
+    await this.pool?.agent.destroy();
   }
 }
 

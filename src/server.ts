@@ -2,10 +2,10 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { ErrorCode, McpError, type CallToolResult, type ServerNotification, type ServerRequest } from '@modelcontextprotocol/sdk/types.js';
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import { z } from 'zod';
 import type { AuditLog } from './audit.js';
 import type { ConfirmGate, ElicitAnswer } from './confirm.js';
+import { formCheck } from './form-check.js';
 import { IdempotencyStore } from './idempotency.js';
 import type { Logger } from './log.js';
 import { auditCall, auditRefusal, WritesInFlight } from './pipeline/audit.js';
@@ -56,9 +56,6 @@ export function selectTools(tools: readonly ToolDefinition[], readOnly: boolean,
   return tools.filter((t) => (!readOnly || t.access === 'read') && (!allow || allow.has(t.name)));
 }
 
-/** One schema validator for every server: the SDK builds a new Ajv per server otherwise, most of a server's cost (the HTTP service makes one per request). */
-const schemaValidator = new AjvJsonSchemaValidator();
-
 export function createServer(options: ServerOptions): McpServer {
   const { gate, log, audit } = options;
   const dryRun = options.dryRun === true;
@@ -67,7 +64,7 @@ export function createServer(options: ServerOptions): McpServer {
   const wire = options.wire ?? DEFAULT_WIRE_PROFILE;
   const server = new McpServer(
     { name: options.name, version: options.version, icons: [SERVER_ICON] },
-    { instructions: options.instructions, capabilities: { tools: {}, logging: {} }, jsonSchemaValidator: schemaValidator },
+    { instructions: options.instructions, capabilities: { tools: {}, logging: {} }, jsonSchemaValidator: formCheck },
   );
 
   const offered = selectTools(options.tools, options.readOnly === true, options.allow);

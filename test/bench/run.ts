@@ -6,9 +6,10 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Agent } from 'undici';
 import { IdempotencyStore } from '../../src/idempotency.js';
 import { MAX_IDEMPOTENCY_KEYS, MemoryStore } from '../../src/store/memory.js';
-import { bareNode, coldStart, type ColdStart } from './cold-start.js';
-import { transports } from './transports.js';
+import { bareNode, coldStart } from './cold-start.js';
 import { importBench } from './import.js';
+import { transports } from './transports.js';
+import { contenders, drive, RawPeer, type Contender } from './versus-minimal.js';
 import {
   RawApi,
   RemoteSandbox,
@@ -43,6 +44,9 @@ const MEM_CALLS = 5_000;
 const MEM_CHECKPOINT = 1_000;
 const IDEM_KEYS = 10_000;
 const COLD_RUNS = 10;
+const LOAD_IN_FLIGHT = 32;
+const LOAD_ROUNDS = 5;
+const LOAD_CALLS = 4_000;
 /** The built binary, as MCP clients launch it. */
 const BINARY = fileURLToPath(new URL('../../../../dist/src/index.js', import.meta.url));
 
@@ -229,64 +233,130 @@ async function memory(sandbox: RemoteSandbox, raw: RawApi): Promise<void> {
   );
 }
 
-// ------------------------------------------------------------------ 3. cold start
+// ------------------------------------------------------------------ 3. start-up, against a minimal SDK server
 
-async function coldStarts(): Promise<void> {
-  progress(`cold start: 1 warm-up + ${COLD_RUNS} runs each of the built binary and of node -e "", interleaved`);
-  await coldStart(BINARY);
-  await bareNode();
-  const runs: ColdStart[] = [];
-  const bare: number[] = [];
-  for (let i = 0; i < COLD_RUNS; i++) {
-    runs.push(await coldStart(BINARY));
-    bare.push(await bareNode());
+async function startUp(sandbox: RemoteSandbox): Promise<void> {
+  progress(`start-up: 1 warm-up + ${COLD_RUNS} interleaved runs of each program`);
+  const [ours, minimal] = contenders(BINARY, sandbox.ready, 4);
+  const samples = { live: [] as number[], firstCall: [] as number[], sandboxed: [] as number[], minimal: [] as number[], bare: [] as number[] };
+  for (let i = -1; i < COLD_RUNS; i++) {
+    const peer = RawPeer.spawn(ours.script, ours.env);
+    const live = await peer.initialize();
+    await peer.call(ours.tool, ours.args);
+    const firstCall = performance.now() - peer.started;
+    await peer.close();
+    const base = RawPeer.spawn(minimal.script, minimal.env);
+    const min = await base.initialize();
+    await base.close();
+    const sandboxed = (await coldStart(BINARY)).toolsList;
+    const bare = await bareNode();
+    if (i < 0) continue;
+    samples.live.push(live);
+    samples.firstCall.push(firstCall);
+    samples.minimal.push(min);
+    samples.sandboxed.push(sandboxed);
+    samples.bare.push(bare);
   }
-  const tools = new Set(runs.map((r) => r.tools));
-  if (tools.size !== 1) throw new Error(`tools/list answered with different tool counts: ${[...tools].join(', ')}`);
-  const b = summarize(bare);
-  const row = (label: string, samples: number[]): string[] => {
-    const s = summarize(samples);
-    return [label, ms(s.p50), ms(s.min), ms(s.max), ratio(s.p50 / b.p50)];
+  const m = summarize(samples.minimal);
+  const row = (label: string, values: number[]): string[] => {
+    const s = summarize(values);
+    return [label, ms(s.p50), ms(s.min), ms(s.max), ratio(s.p50 / m.p50)];
   };
+  const live = summarize(samples.live).p50 / m.p50;
   sections.push(
     [
-      `3. Cold start: spawn of node dist/src/index.js (sandbox mode, no credentials) to the answer, over stdio (n = ${COLD_RUNS}, interleaved)`,
+      `3. Start-up: spawn → tools/list answered, over stdio (n = ${COLD_RUNS} each, interleaved; ratio = median / minimal SDK server's median)`,
       table(
-        ['what', 'median ms', 'min ms', 'max ms', 'vs bare node'],
+        ['what', 'median ms', 'min ms', 'max ms', 'vs minimal'],
         [
-          row('spawn → initialize answered', runs.map((r) => r.initialize)),
-          row(`spawn → tools/list answered (${[...tools][0]} tools)`, runs.map((r) => r.toolsList)),
-          row('node -e "" spawn → exit (baseline)', bare),
+          row('minimal SDK server (McpServer + stdio + echo tool)', samples.minimal),
+          row('coupontools-mcp, live mode (credentials set)', samples.live),
+          row('coupontools-mcp, live mode: spawn → first get_user answered', samples.firstCall),
+          row('coupontools-mcp, sandbox mode (starts the sandbox too)', samples.sandboxed),
+          row('node -e "" spawn → exit', samples.bare),
         ],
       ),
+      `   goal: start-up ≤ 0.60× the minimal server: ${ratio(live)} ${live <= 0.6 ? 'met' : 'MISSED'}`,
+    ].join('\n'),
+  );
+}
+
+// ------------------------------------------------------------------ 4. under load, against a minimal SDK server
+
+async function underLoad(sandbox: RemoteSandbox): Promise<void> {
+  const pair = contenders(BINARY, sandbox.ready, LOAD_IN_FLIGHT);
+  progress(`under load: ${LOAD_IN_FLIGHT} calls in flight, ${LOAD_ROUNDS} interleaved rounds of ${int(LOAD_CALLS)} calls per server`);
+  const peers = pair.map((c) => RawPeer.spawn(c.script, c.env));
+  const figures = pair.map(() => ({ wall: 0, cpu: 0, calls: 0, rss: [] as number[] }));
+  try {
+    for (const peer of peers) await peer.initialize();
+    for (let round = -1; round < LOAD_ROUNDS; round++) {
+      for (let i = 0; i < pair.length; i++) {
+        const peer = peers[i] as RawPeer;
+        const f = figures[i] as (typeof figures)[number];
+        const cpu = peer.cpuMs();
+        const wall = await drive(peer, pair[i] as Contender, round < 0 ? LOAD_CALLS / 4 : LOAD_CALLS, LOAD_IN_FLIGHT);
+        if (round < 0) continue;
+        f.wall += wall;
+        f.cpu += peer.cpuMs() - cpu;
+        f.calls += LOAD_CALLS;
+        f.rss.push(peer.peakRss());
+      }
+    }
+  } finally {
+    await Promise.all(peers.map((p) => p.close()));
+  }
+  const [ours, minimal] = figures as [(typeof figures)[number], (typeof figures)[number]];
+  const rate = (f: typeof ours): number => (f.calls * 1000) / f.wall;
+  const cpuPerCall = (f: typeof ours): number => (f.cpu * 1000) / f.calls;
+  const peak = (f: typeof ours): number => Math.max(...f.rss);
+  const rows = pair.map((c, i) => {
+    const f = figures[i] as typeof ours;
+    return [c.label, int(rate(f)), int(cpuPerCall(f)), mb(peak(f))];
+  });
+  const goals = [
+    ['throughput ≥ 0.50×', rate(ours) / rate(minimal), rate(ours) / rate(minimal) >= 0.5],
+    ['CPU per call ≤ 2.50×', cpuPerCall(ours) / cpuPerCall(minimal), cpuPerCall(ours) / cpuPerCall(minimal) <= 2.5],
+    ['peak RSS ≤ 1.00×', peak(ours) / peak(minimal), peak(ours) / peak(minimal) <= 1],
+  ] as const;
+  sections.push(
+    [
+      `4. Under load: ${LOAD_IN_FLIGHT} calls in flight over stdio from a raw JSON-RPC peer (${LOAD_ROUNDS} interleaved rounds × ${int(LOAD_CALLS)} calls each; CPU from /proc, 10 ms ticks)`,
+      table(['server, tool', 'calls/s', 'server CPU µs/call', 'peak RSS'], rows),
+      `   our peak RSS after each round: ${ours.rss.map((b) => mb(b)).join(', ')}`,
+      `   goals vs the minimal server: ${goals.map(([what, x, met]) => `${what}: ${ratio(x)} ${met ? 'met' : 'MISSED'}`).join('; ')}`,
     ].join('\n'),
   );
 }
 
 // ------------------------------------------------------------------ main
 
+/** `npm run bench -- startup load` runs only the sections named (sequential, burst, memory, startup, load, transports, import). */
+const only = new Set(process.argv.slice(2));
+const wanted = (name: string): boolean => only.size === 0 || only.has(name);
 const sandbox = await RemoteSandbox.start();
 const raw = new RawApi(sandbox.ready);
-const capDefault = await startStack(sandbox.ready);
-const cap16 = await startStack(sandbox.ready, { COUPONTOOLS_MAX_IN_FLIGHT: '16' });
-let transportSection = '';
 try {
-  await sequential(sandbox, capDefault, raw);
-  await burst(sandbox, capDefault, cap16, raw);
-} finally {
-  await capDefault.close();
-  await cap16.close();
-}
-try {
-  await memory(sandbox, raw);
-  transportSection = await transports(sandbox.ready, progress);
-  sections.push(await importBench(sandbox, BINARY, progress));
+  if (wanted('sequential') || wanted('burst')) {
+    const capDefault = await startStack(sandbox.ready);
+    const cap16 = await startStack(sandbox.ready, { COUPONTOOLS_MAX_IN_FLIGHT: '16' });
+    try {
+      if (wanted('sequential')) await sequential(sandbox, capDefault, raw);
+      if (wanted('burst')) await burst(sandbox, capDefault, cap16, raw);
+    } finally {
+      await capDefault.close();
+      await cap16.close();
+    }
+  }
+  if (wanted('memory')) await memory(sandbox, raw);
+  if (wanted('startup')) await startUp(sandbox);
+  if (wanted('load')) await underLoad(sandbox);
+  if (wanted('transports')) sections.push(await transports(sandbox.ready, progress));
+  if (wanted('import')) sections.push(await importBench(sandbox, BINARY, progress));
 } finally {
   await raw.close();
   await sandbox.close();
 }
-await coldStarts();
-sections.push(transportSection);
 
 const cpu = cpus();
 const load = `load average (1 min) ${loadAtStart.toFixed(2)} at start, ${(loadavg()[0] ?? 0).toFixed(2)} at end`;
