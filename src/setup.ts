@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { packageInfo } from './package-info.js';
 import { isDeepStrictEqual } from 'node:util';
 
 export const CLIENTS = ['claude-desktop', 'claude-code', 'cursor', 'vscode'] as const;
@@ -228,7 +228,7 @@ export async function main(argv: string[]): Promise<void> {
     home: homedir(),
     env: process.env,
     node: process.execPath,
-    bin: fileURLToPath(new URL('./index.js', import.meta.url)),
+    bin: packageInfo.bin,
   };
   const target = client as ClientName;
   const file = configPath(target, place);
