@@ -325,7 +325,11 @@ export function helpText(name: string, version: string): string {
   return [
     `${name} ${version} — MCP server (stdio, or Streamable HTTP with --http) for the Coupontools loyalty API v4`,
     '',
-    `Usage: ${name} [options]`,
+    `Usage: ${name} [options]                          MCP over stdio (what clients launch)`,
+    `       ${name} --http [--port 8808] [--host …]    MCP over Streamable HTTP at /mcp`,
+    `       ${name} doctor [--json]                    diagnose the configured account and wire (read-only)`,
+    `       ${name} import FILE --card ID [--dry-run] [--skip-existing]   import customers from a CSV file`,
+    `       ${name} setup <claude-desktop|claude-code|cursor|vscode> [--live] [--print]   write a client's config`,
     '',
     'Every option has a matching environment variable; the option wins.',
     'Without credentials the server runs against its embedded sandbox (simulated data).',

@@ -7,6 +7,7 @@ import { openAccount, redisPassword, SHUTDOWN_GRACE_MS, type Account, type AppOv
 import { AuditLog } from './audit.js';
 import { ConfigError, parseConfig, usesSandbox, type Config } from './config.js';
 import { redactor, stderrLogger, type Logger } from './log.js';
+import { shutdownOnSignals } from './shutdown.js';
 import { openStore } from './store/index.js';
 import { packageInfo } from './package-info.js';
 import { Authenticator, type Caller } from './service-auth.js';
@@ -380,18 +381,6 @@ export async function main(argv: string[]): Promise<void> {
     throw err;
   }
   const log = stderrLogger((t) => t);
-  let closing = false;
-  const shutdown = (why: string): void => {
-    if (closing) return;
-    closing = true;
-    log.info(`shutting down (${why})`);
-    // The same bound as stdio: writes get SHUTDOWN_GRACE_MS, the process is gone within 2 s.
-    const force = setTimeout(() => process.exit(0), 1800);
-    force.unref();
-    void service.close().finally(() => process.exit(0));
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('uncaughtException', (err) => log.error('unexpected error (the service goes on)', err));
-  process.on('unhandledRejection', (err) => log.error('unhandled rejection (the service goes on)', err));
+  // The same bound as stdio: writes get SHUTDOWN_GRACE_MS, the process is gone within 2 s.
+  shutdownOnSignals(log, () => service.close(), 'service');
 }

@@ -5,6 +5,7 @@ import { createApp } from './app.js';
 import { ConfigError, helpText, parseConfig, plainHttpWarning, usesSandbox } from './config.js';
 import { LineCap, MAX_FRAME_BYTES } from './line-cap.js';
 import { packageInfo } from './package-info.js';
+import { shutdownOnSignals } from './shutdown.js';
 
 export async function main(argv: string[]): Promise<void> {
   let action;
@@ -56,23 +57,11 @@ export async function main(argv: string[]): Promise<void> {
     log.info('Waiting for an MCP client on stdin (clients such as Claude Desktop start this themselves). To try it: npm run demo, or npx @modelcontextprotocol/inspector node dist/src/index.js. Ctrl-C quits.');
   }
 
-  let closing = false;
-  const shutdown = (why: string): void => {
-    if (closing) return;
-    closing = true;
-    log.info(`shutting down (${why})`);
-    // Writes in flight get SHUTDOWN_GRACE_MS; the process is gone within 2 s whatever happens.
-    const force = setTimeout(() => process.exit(0), 1800);
-    force.unref();
-    void app.close().finally(() => process.exit(0));
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Writes in flight get SHUTDOWN_GRACE_MS; the process is gone within 2 s whatever happens.
+  const shutdown = shutdownOnSignals(log, () => app.close(), 'session');
   process.stdin.on('end', () => shutdown('stdin closed'));
   // The client is gone (EPIPE): nobody can read an answer or a log line, so stop, once, quietly.
   process.stdout.on('error', () => shutdown('stdout closed'));
-  process.on('uncaughtException', (err) => log.error('unexpected error (the session goes on)', err));
-  process.on('unhandledRejection', (err) => log.error('unhandled rejection (the session goes on)', err));
 
   const frames = process.stdin.pipe(
     new LineCap(MAX_FRAME_BYTES, (bytes) => log.warn(`discarded a ${bytes}-byte line on stdin: over the ${MAX_FRAME_BYTES}-byte frame cap, so no answer comes for it`)),
