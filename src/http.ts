@@ -245,6 +245,11 @@ export class CoupontoolsClient {
     return this.pool;
   }
 
+  /** Loads the HTTP client ahead of the first request, so that request pays no module load. */
+  warmUp(): void {
+    void loadUndici();
+  }
+
   /** The URL a request goes to (no credentials in it); also what a dry run would show. */
   url(req: ApiRequest): string {
     const path = req.path.map((s) => encodeURIComponent(String(s))).join('/');

@@ -134,7 +134,7 @@ export function createServer(options: ServerOptions): McpServer {
   };
   registerResources(server, offered, readTool, options.sandbox);
   registerPrompts(server, offered, readTool, options.sandbox);
-  compactToolsList(server);
+  compactToolsList(server, () => options.api.warmUp?.());
   plainInputErrors(server);
   return server;
 }
@@ -186,22 +186,37 @@ function plainInputErrors(server: McpServer): void {
  * The SDK has no option for this, so the registered handler is wrapped; if a future SDK stores
  * handlers elsewhere, the list is simply left whole (the byte-budget test then says so).
  */
-function compactToolsList(server: McpServer): void {
+function compactToolsList(server: McpServer, afterFirst: () => void): void {
   const handlers = (server.server as unknown as { _requestHandlers?: Map<string, RawHandler> })._requestHandlers;
   const original = handlers?.get('tools/list');
   if (!handlers || !original) return;
-  handlers.set('tools/list', async (request, extra) => {
-    const result = (await original(request, extra)) as { tools?: Array<Record<string, unknown>> };
-    for (const tool of result.tools ?? []) {
-      for (const key of ['inputSchema', 'outputSchema']) {
-        const schema = tool[key] as Record<string, unknown> | undefined;
-        if (schema) tool[key] = withoutDefaults(schema, true);
-      }
-      const execution = tool.execution as { taskSupport?: string } | undefined;
-      if (execution && Object.keys(execution).length === 1 && execution.taskSupport === 'forbidden') delete tool.execution;
+  // The tools never change after registration: the list is built (schemas converted) once.
+  let built: Promise<unknown> | undefined;
+  handlers.set('tools/list', (request, extra) => {
+    if (!built) {
+      built = compact(original(request, extra));
+      // A client lists tools, then calls one: load what the first call needs while it decides.
+      // A failed build is not kept: the next request builds again.
+      built.then(
+        () => setImmediate(afterFirst),
+        () => (built = undefined),
+      );
     }
-    return result;
+    return built;
   });
+}
+
+async function compact(listed: Promise<unknown>): Promise<unknown> {
+  const result = (await listed) as { tools?: Array<Record<string, unknown>> };
+  for (const tool of result.tools ?? []) {
+    for (const key of ['inputSchema', 'outputSchema']) {
+      const schema = tool[key] as Record<string, unknown> | undefined;
+      if (schema) tool[key] = withoutDefaults(schema, true);
+    }
+    const execution = tool.execution as { taskSupport?: string } | undefined;
+    if (execution && Object.keys(execution).length === 1 && execution.taskSupport === 'forbidden') delete tool.execution;
+  }
+  return result;
 }
 
 /**

@@ -5,7 +5,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { DEFAULT_ACCOUNT, loadAccounts, type AccountSpec } from './accounts.js';
 import { openAccount, redisPassword, SHUTDOWN_GRACE_MS, type Account, type AppOverrides } from './app.js';
 import { AuditLog } from './audit.js';
-import { ConfigError, parseConfig, usesSandbox, type Config } from './config.js';
+import { ConfigError, parseConfig, usesSandbox, type Config, plainHttpWarning } from './config.js';
 import { redactor, stderrLogger, type Logger } from './log.js';
 import { shutdownOnSignals } from './shutdown.js';
 import { openStore } from './store/index.js';
@@ -153,6 +153,8 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     // Stateless HTTP has no channel for the server to ask the client, so only the token flow can confirm.
     if (account.config.confirm === 'elicit') log.warn(`account ${id}: COUPONTOOLS_CONFIRM=elicit refuses every gated call over HTTP (no elicitation in stateless mode); use auto for the token flow`);
     if (account.config.confirm === 'off') log.warn(`account ${id}: COUPONTOOLS_CONFIRM=off: delete_user, void_user and broadcast pushes run without asking a human.`);
+    const clearText = plainHttpWarning(account.config);
+    if (clearText) log.warn(`account ${id}: ${clearText}`);
   }
 
   const httpServer = createHttpServer();

@@ -11,6 +11,8 @@ export interface RequestLayer {
   request(req: ApiRequest, signal?: AbortSignal): Promise<ApiResponse>;
   /** The full URL a request goes to (never holds credentials). */
   url(req: ApiRequest): string;
+  /** Loads what the first request needs, ahead of it (optional). */
+  warmUp?(): void;
 }
 
 /** What a stage hands back: the result for the model and the outcome the audit line records. */
