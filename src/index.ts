@@ -19,8 +19,8 @@ const VERBS: Record<string, () => Promise<VerbModule>> = {
 const argv = process.argv.slice(2);
 const first = argv[0];
 const load = first !== undefined && Object.hasOwn(VERBS, first) ? (VERBS[first] as () => Promise<VerbModule>) : undefined;
-// --http (or COUPONTOOLS_HTTP) serves over the network; the service module checks the value itself.
-const http = argv.some((a) => a === '--http' || a.startsWith('--http=')) || (process.env.COUPONTOOLS_HTTP ?? '') !== '';
+// --http (or COUPONTOOLS_HTTP set to a true value) serves over the network; the service module checks the value itself.
+const http = argv.some((a) => a === '--http' || a.startsWith('--http=')) || !['', '0', 'false', 'no', 'off'].includes((process.env.COUPONTOOLS_HTTP ?? '').trim().toLowerCase());
 const verb: Promise<VerbModule> = load ? load() : http ? import('./service.js') : import('./stdio.js');
 verb
   .then((m) => m.main(load ? argv.slice(1) : argv))
