@@ -39,6 +39,8 @@ export interface Config {
   oauthAudience: string | undefined;
   accountsFile: string | undefined;
   importDir: string | undefined;
+  /** Read by the dispatcher (src/index.ts, src/code-cache.ts) before anything else; here for --help and validation. */
+  codeCache: string | undefined;
 }
 
 export const DEFAULT_BASE_URL = 'https://api.coupontools.com/v4';
@@ -90,6 +92,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'bulkKey', env: 'COUPONTOOLS_BULK_KEY', flag: '--bulk-key', kind: { type: 'string' }, help: 'The wrapper key of a wrapped bulk body.', defaultText: DEFAULT_WIRE_PROFILE.bulkKey },
   { key: 'fieldAliases', env: 'COUPONTOOLS_FIELD_ALIASES', flag: '--field-aliases', kind: { type: 'aliases' }, help: `The API's names for holder fields, as theirs:ours pairs (e.g. stamp_count:stamps,reward_list:rewards); ours is one of ${ALIASABLE_FIELDS.join(', ')}.`, defaultText: '(none: the API uses our names)' },
   { key: 'sandboxState', env: 'COUPONTOOLS_SANDBOX_STATE', flag: '--sandbox-state', kind: { type: 'string' }, help: 'JSON file the sandbox loads its data from and saves it to.', defaultText: '(in memory)' },
+  { key: 'codeCache', env: 'COUPONTOOLS_CODE_CACHE', flag: '--code-cache', kind: { type: 'string' }, help: 'Folder for the compiled-code cache that makes every stdio start after the first faster; off turns it off.', defaultText: '(your user cache folder)/coupontools-mcp' },
   // The service (--http): read only by src/service.ts.
   { key: 'http', env: 'COUPONTOOLS_HTTP', flag: '--http', kind: { type: 'bool' }, help: 'Serve MCP over Streamable HTTP at /mcp instead of stdio.', defaultText: 'off' },
   { key: 'httpHost', env: 'COUPONTOOLS_HTTP_HOST', flag: '--host', kind: { type: 'string' }, help: 'Address the HTTP service binds to; anything but loopback needs authentication.', defaultText: '127.0.0.1' },
@@ -116,6 +119,7 @@ const DEFAULTS: Config = {
   confirm: 'auto',
   sandbox: false,
   sandboxState: undefined,
+  codeCache: undefined,
   readOnly: false,
   tools: undefined,
   dryRun: false,

@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 // The one command: picks a verb and loads only that verb's module, so the stdio start path stays lean.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { cacheDir, requireWithCodeCache } from './code-cache.js';
 
 /** What every verb module exports: run with the arguments after the verb; resolves when done. */
 export interface VerbModule {
@@ -21,7 +24,18 @@ const first = argv[0];
 const load = first !== undefined && Object.hasOwn(VERBS, first) ? (VERBS[first] as () => Promise<VerbModule>) : undefined;
 // --http (or COUPONTOOLS_HTTP set to a true value) serves over the network; the service module checks the value itself.
 const http = argv.some((a) => a === '--http' || a.startsWith('--http=')) || !['', '0', 'false', 'no', 'off'].includes((process.env.COUPONTOOLS_HTTP ?? '').trim().toLowerCase());
-const verb: Promise<VerbModule> = load ? load() : http ? import('./service.js') : import('./stdio.js');
+/**
+ * The built stdio server is one CommonJS file run through V8's code cache (see code-cache.ts);
+ * from the sources (no build), the module itself.
+ */
+const stdio = fileURLToPath(new URL('./chunks/stdio.cjs', import.meta.url));
+const verb: Promise<VerbModule> = load
+  ? load()
+  : http
+    ? import('./service.js')
+    : existsSync(stdio)
+      ? Promise.resolve().then(() => requireWithCodeCache(stdio, cacheDir(argv, process.env)) as VerbModule)
+      : import('./stdio.js');
 verb
   .then((m) => m.main(load ? argv.slice(1) : argv))
   .catch((err: unknown) => {

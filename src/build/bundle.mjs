@@ -27,6 +27,24 @@ export default gone; export const zodToJsonSchema = gone; export const object = 
   },
 };
 
+/**
+ * zod re-exports every locale (z.locales, about 250 KB of source) though it only ever uses English
+ * unless told otherwise; we never tell it otherwise. The bundle keeps English alone.
+ */
+const englishOnly = {
+  name: 'english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/]/.test(args.importer) ? { path: join(args.resolveDir, '../locales/en.js'), namespace: 'english-only' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'english-only' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      resolveDir: process.cwd(),
+      loader: 'js',
+    }));
+  },
+};
+
 const common = {
   outdir: OUT,
   chunkNames: 'chunks/[name]-[hash]',
@@ -42,18 +60,80 @@ const common = {
   // Bundled CommonJS packages (undici) call require() for Node's own modules.
   banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
 };
+/** npm packages loaded on first use, each built once into a CommonJS file in chunks/ that both server builds load. */
+const VENDORS = ['undici', 'redis', 'csv-parse'];
+
+/**
+ * Points imports of the vendor packages (and, for the stdio file, of the sandbox) at their files in
+ * chunks/, relative to the code importing them, which always lands in chunks/ (the entry is the small dispatcher).
+ */
+function loadFromChunks(names, extra = {}) {
+  return {
+    name: 'from-chunks',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, (args) => {
+        if (names.includes(args.path)) return { path: `./${args.path}.cjs`, external: true };
+        const mapped = extra[args.path];
+        return mapped && args.importer.endsWith(mapped.from) ? { path: mapped.to, external: true } : undefined;
+      });
+    },
+  };
+}
+
 rmSync(OUT, { recursive: true, force: true });
-// The server, split at every dynamic import (verbs, sandbox, undici).
-const result = await build({ ...common, entryPoints: { index: 'src/index.ts' }, plugins: [absent] });
+// The server, split at every dynamic import (verbs, service, sandbox, import engine); undici and Redis come from chunks/.
+const result = await build({ ...common, entryPoints: { index: 'src/index.ts' }, plugins: [absent, englishOnly, loadFromChunks(['undici', 'redis'])] });
+/**
+ * The stdio server (the default verb) again, as one CommonJS file: index.js runs it through V8's
+ * code cache (src/code-cache.ts), which Node 20 offers only for scripts, not ES modules. What it loads
+ * on first use (undici, Redis, csv-parse, the sandbox) stays in its own file.
+ */
+const stdio = await build({
+  ...common,
+  entryPoints: { 'chunks/stdio': 'src/stdio.ts' },
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  splitting: false,
+  supported: { 'dynamic-import': false },
+  define: { 'import.meta.url': '__stdio_url' },
+  banner: { js: 'var __stdio_url=require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [absent, englishOnly, loadFromChunks(VENDORS, { './sandbox/index.js': { from: 'src/connect.ts', to: './sandbox.cjs' } })],
+});
+// The packages and the sandbox it loads later: CommonJS files of their own.
+const later = await build({
+  ...common,
+  entryPoints: { ...Object.fromEntries(VENDORS.map((name) => [`chunks/${name}`, name])), 'chunks/sandbox': 'src/sandbox/index.ts' },
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  splitting: false,
+  banner: {},
+  plugins: [englishOnly],
+});
 // The demo is an SDK client, which validates tool results with Ajv: its own bundle, with nothing left out.
 const demo = await build({ ...common, entryPoints: { demo: 'src/demo.ts' }, splitting: false });
 // The .mcpb builder (npm run bundle) runs from a clone with its dev packages: they stay outside.
 await build({ ...common, entryPoints: { bundle: 'src/bundle.ts' }, splitting: false, packages: 'external', metafile: false });
-writeFileSync('dist/meta.json', JSON.stringify(result.metafile));
+// Two properties the start-up speed rests on, checked on every build.
+const stdioText = readFileSync(join(OUT, 'chunks/stdio.cjs'), 'latin1');
+if (stdioText.includes('__esm(')) {
+  // esbuild inlines a module imported with import() lazily, and then initialises zod out of order.
+  throw new Error('chunks/stdio.cjs inlines a dynamically imported module: import it statically, or load it from chunks/ (see loadFromChunks)');
+}
+for (const file of Object.keys({ ...result.metafile.outputs, ...stdio.metafile.outputs, ...later.metafile.outputs })) {
+  // One non-ASCII character makes V8 hold (and decode) the whole source as two-byte text.
+  const at = readFileSync(file).findIndex((byte) => byte > 0x7f);
+  if (at !== -1) throw new Error(`${file} has a non-ASCII character at byte ${at}: write it as \\uXXXX (esbuild leaves regular expression literals as they are)`);
+}
+const merged = { inputs: {}, outputs: {} };
+for (const m of [result.metafile, stdio.metafile, later.metafile]) {
+  Object.assign(merged.inputs, m.inputs);
+  Object.assign(merged.outputs, m.outputs);
+}
+writeFileSync('dist/meta.json', JSON.stringify(merged));
 
 // The bundle holds third-party code: ship each package's licence text with it.
 const packages = new Map();
-for (const input of [...Object.keys(result.metafile.inputs), ...Object.keys(demo.metafile.inputs)]) {
+for (const input of [...Object.keys(merged.inputs), ...Object.keys(demo.metafile.inputs)]) {
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
   if (!m || packages.has(m[1])) continue;
   const dir = join('node_modules', m[1]);

@@ -2,7 +2,6 @@
 import { closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
 import { InputError } from '../errors.js';
 import { fieldForHeader } from './columns.js';
 
@@ -168,6 +167,8 @@ export async function openSource(path: string): Promise<OpenedSource> {
   const head = new TextDecoder(encoding).decode(sample).replace(/^\uFEFF/, '');
   if (head.trimStart().startsWith('{')) return openJsonLines(path, encoding);
   const delimiter = detectDelimiter(head);
+  // The CSV parser loads with the first CSV file, not with the server.
+  const { parse } = await import('csv-parse');
   const parser = parse({ delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: false, max_record_size: MAX_RECORD_BYTES });
   Readable.from(textOf(path, encoding)).on('error', (err) => parser.destroy(err)).pipe(parser);
   const records = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;

@@ -15,5 +15,5 @@ export function promptLine(text: string, max = MAX_PROMPT_CHARS): string {
 
 /** An API value as quoted data: one bounded line in “ ” quotes, its own curly quotes made straight. */
 export function quoted(text: string, max = MAX_QUOTED_CHARS): string {
-  return `“${promptLine(text.replace(/[“”]/g, '"'), max)}”`;
+  return `“${promptLine(text.replace(/[\u201C\u201D]/g, '"'), max)}”`;
 }

@@ -107,9 +107,9 @@ const CUSTOM_TAGS = ['', '', '', 'vip', 'newsletter', 'staff'] as const;
 function asciiSlug(text: string): string {
   return text
     .toLowerCase()
-    .replace(/ł/g, 'l')
-    .replace(/ø/g, 'o')
-    .replace(/ı/g, 'i')
+    .replace(/\u0142/g, 'l')
+    .replace(/\u00F8/g, 'o')
+    .replace(/\u0131/g, 'i')
     .normalize('NFD')
     .replace(/\p{M}/gu, '')
     .replace(/[^a-z0-9]/g, '');

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { createClient } from 'redis';
+import type { createClient } from 'redis';
 import type { Logger } from '../log.js';
 import {
   DEFAULT_NAMESPACE,
@@ -58,8 +58,8 @@ interface StoredPending {
 }
 
 /** The client as this store configures it: commands wait for a reconnection, but no longer than STORE_TIMEOUT_MS. */
-function newClient(url: string) {
-  return createClient({
+function newClient(create: typeof createClient, url: string) {
+  return create({
     url,
     socket: { connectTimeout: STORE_TIMEOUT_MS, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, MAX_RECONNECT_WAIT_MS) },
     commandOptions: { timeout: STORE_TIMEOUT_MS },
@@ -136,7 +136,8 @@ export class RedisStore implements StateStore {
    * confirmed writes are refused) and connects by itself once Redis is.
    */
   static async open(url: string, log: Logger, now: () => number = Date.now): Promise<RedisStore> {
-    const client = newClient(url);
+    // The Redis package is loaded here, with the first store: it is as large as the rest of the server.
+    const client = newClient((await import('redis')).default.createClient, url);
     const conn = new RedisConnection(client, describeUrl(url), log, now);
     const connected = client.connect().then(
       () => true,
