@@ -1,5 +1,5 @@
 // The one Coupontools request layer: keep-alive pool, auth, timeouts, in-flight cap, retries, tolerant parsing.
-import type { Agent, request as undiciRequest } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { CoupontoolsError, type Outcome } from './errors.js';
 import { redactor } from './log.js';
 
@@ -210,9 +210,12 @@ export function loadUndici(): Promise<Undici> {
 }
 
 export class CoupontoolsClient {
-  private pool: { agent: Agent; send: typeof undiciRequest } | undefined;
+  private pool: Agent | undefined;
   private readonly slots: Slots;
   private readonly base: string;
+  /** scheme://host:port of the base URL, and the path every request's path starts with. */
+  private readonly origin: string;
+  private readonly basePath: string;
   private readonly headers: Record<string, string>;
   private readonly random: () => number;
   private readonly redact: (text: string) => string;
@@ -222,6 +225,8 @@ export class CoupontoolsClient {
   constructor(private readonly options: ClientOptions) {
     this.base = options.baseUrl.replace(/\/+$/, '');
     const base = new URL(this.base);
+    this.origin = base.origin;
+    this.basePath = base.pathname.replace(/\/+$/, '');
     this.hostPort = `${base.hostname}:${base.port || (base.protocol === 'https:' ? '443' : '80')}`;
     this.slots = new Slots(options.maxInFlight);
     this.random = options.random ?? Math.random;
@@ -236,12 +241,9 @@ export class CoupontoolsClient {
   }
 
   /** The keep-alive pool, made on first use. */
-  private async connection(): Promise<{ agent: Agent; send: typeof undiciRequest }> {
-    const { Agent, request } = await loadUndici();
-    this.pool ??= {
-      agent: new Agent({ connect: { timeout: this.options.connectTimeoutMs }, connections: this.options.maxInFlight, keepAliveTimeout: 30_000 }),
-      send: request,
-    };
+  private async connection(): Promise<Agent> {
+    const { Agent } = await loadUndici();
+    this.pool ??= new Agent({ connect: { timeout: this.options.connectTimeoutMs }, connections: this.options.maxInFlight, keepAliveTimeout: 30_000 });
     return this.pool;
   }
 
@@ -295,53 +297,97 @@ export class CoupontoolsClient {
     this.options.onFailure(`API call failed: ${req.method} ${pathTemplate(req.path)} → ${what} after ${Math.round(ms)} ms`);
   }
 
+  /**
+   * One HTTP exchange through undici's dispatch API: the body is collected as it arrives, with no
+   * stream or abort signal of its own. The deadline and a cancelled call abort it through its controller.
+   */
   private async attempt(method: HttpMethod, url: string, body: string | undefined, isRead: boolean, signal: AbortSignal | undefined): Promise<ApiResponse> {
-    const timeout = new AbortController();
-    let timedOut = false;
-    const disarm = (this.options.armDeadline ?? realDeadline)(
-      this.options.timeoutMs,
-      () => {
-        timedOut = true;
-        timeout.abort();
-      },
-      url,
-    );
-    const onAbort = (): void => timeout.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const agent = this.pool ?? (await this.connection());
     // After the request has left, a failed write may still have been applied.
     const sentOutcome: Outcome = isRead ? 'not_applied' : 'unknown';
-    try {
-      let res;
-      try {
-        const { agent, send } = this.pool ?? (await this.connection());
-        res = await send(url, {
+    return new Promise<ApiResponse>((resolve, reject) => {
+      let controller: Dispatcher.DispatchController | undefined;
+      /** An abort asked for before undici handed over the controller; applied when it does, before anything is written. */
+      let pending: Error | undefined;
+      /** Whether the request went out on a connection: an abort before that leaves even a write not applied. */
+      let sent = false;
+      let timedOut = false;
+      let done = false;
+      let status = 0;
+      let headers: Record<string, string | string[] | undefined> = {};
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let tooLarge = false;
+      const abort = (reason: Error): void => {
+        if (controller) controller.abort(reason);
+        else pending ??= reason;
+      };
+      const onAbort = (): void => abort(new Error('cancelled'));
+      const disarm = (this.options.armDeadline ?? realDeadline)(
+        this.options.timeoutMs,
+        () => {
+          timedOut = true;
+          abort(new Error('deadline'));
+        },
+        url,
+      );
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (outcome: () => ApiResponse): void => {
+        if (done) return;
+        done = true;
+        disarm();
+        signal?.removeEventListener('abort', onAbort);
+        try {
+          resolve(outcome());
+        } catch (err) {
+          reject(err);
+        }
+      };
+      if (signal?.aborted) onAbort();
+      agent.dispatch(
+        {
+          origin: this.origin,
+          path: `${this.basePath}${url.slice(this.base.length)}`,
           method,
           headers: this.headers,
-          body,
-          dispatcher: agent,
-          signal: timeout.signal,
+          body: body ?? null,
           headersTimeout: this.options.timeoutMs,
           bodyTimeout: this.options.timeoutMs,
-        });
-      } catch (err) {
-        throw this.transportError(err, timedOut, signal?.aborted === true, sentOutcome);
-      }
-      let text: string | undefined;
-      try {
-        text = await readBody(res.body);
-      } catch (err) {
-        throw this.transportError(err, timedOut, signal?.aborted === true, sentOutcome);
-      }
-      if (text === undefined) {
-        // Not read on: the status alone says whether a write was taken.
-        res.body.destroy();
-        throw unusable(res.statusCode, isRead, `The API answered ${res.statusCode} with a body over ${MAX_BODY_BYTES} bytes; it was not read.`);
-      }
-      return { ...interpret(res.statusCode, res.headers, text, isRead, this.redact), headers: res.headers };
-    } finally {
-      disarm();
-      signal?.removeEventListener('abort', onAbort);
-    }
+        },
+        {
+          onRequestStart: (ctl) => {
+            controller = ctl;
+            if (pending) ctl.abort(pending);
+            else sent = true;
+          },
+          onResponseStart: (_ctl, statusCode, responseHeaders) => {
+            // 1xx answers are informational: the real one follows.
+            if (statusCode < 200) return;
+            status = statusCode;
+            headers = responseHeaders;
+          },
+          onResponseData: (ctl, chunk) => {
+            size += chunk.length;
+            if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+            else if (!tooLarge) {
+              // Not read on: the status alone says whether a write was taken.
+              tooLarge = true;
+              ctl.abort(new Error('body too large'));
+            }
+          },
+          onResponseEnd: () =>
+            settle(() => {
+              const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+              return { ...interpret(status, headers, text, isRead, this.redact), headers };
+            }),
+          onResponseError: (_ctl, err) =>
+            settle(() => {
+              if (tooLarge) throw unusable(status, isRead, `The API answered ${status} with a body over ${MAX_BODY_BYTES} bytes; it was not read.`);
+              throw this.transportError(err, timedOut, signal?.aborted === true, sent ? sentOutcome : 'not_applied');
+            }),
+        },
+      );
+    });
   }
 
   private transportError(err: unknown, timedOut: boolean, cancelled: boolean, sentOutcome: Outcome): CoupontoolsError {
@@ -369,20 +415,8 @@ export class CoupontoolsClient {
 
   /** Closes the pool; requests still in flight are cut off (the shutdown path has recorded them). */
   async close(): Promise<void> {
-    await this.pool?.agent.destroy();
+    await this.pool?.destroy();
   }
-}
-
-/** The body as text, or undefined when it is larger than MAX_BODY_BYTES. */
-async function readBody(body: AsyncIterable<Buffer | Uint8Array>): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** How deeply arrays and objects nest in a parsed JSON value, counted without recursion. */

@@ -19,14 +19,17 @@ export function redactor(secrets: readonly (string | undefined)[]): (text: strin
 const MIN_BASE64_CORE = 8;
 
 /**
- * The secret as it may appear in text we pass on: raw, JSON-escaped (once or twice, as in the
- * text copy of a result), URL-encoded (either hex case, `+` or `%20` for spaces) and base64
+ * The secret as it may appear in text we pass on: raw, JSON-escaped (once, twice as in the
+ * text copy of a result, or three times), URL-encoded (either hex case, `+` or `%20` for spaces) and base64
  * (standard and URL-safe, at each of the three byte alignments a longer encoded text may give it).
  */
 export function secretForms(secret: string): string[] {
   const json = JSON.stringify(secret).slice(1, -1);
   const url = encodeURIComponent(secret);
-  const forms = [secret, json, JSON.stringify(json).slice(1, -1), url, url.replace(/%20/g, '+'), url.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase())];
+  const twice = JSON.stringify(json).slice(1, -1);
+  // Thrice escaped too: a string holding the twice-escaped secret shows it so in a JSON text, which
+  // is how a whole result is checked at once (src/pipeline/result-shaping.ts).
+  const forms = [secret, json, twice, JSON.stringify(twice).slice(1, -1), url, url.replace(/%20/g, '+'), url.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase())];
   const bytes = Buffer.from(secret, 'utf8');
   for (let shift = 0; shift < 3; shift++) {
     const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64');

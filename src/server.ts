@@ -1,5 +1,6 @@
 // The one place tools are registered: each call runs through the pipeline stages in src/pipeline/, in the order below.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { ErrorCode, McpError, type CallToolResult, type ServerNotification, type ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
@@ -68,6 +69,8 @@ export function createServer(options: ServerOptions): McpServer {
   );
 
   const offered = selectTools(options.tools, options.readOnly === true, options.allow);
+  /** Each tool's registered output schema, listed in tools/list by compactToolsList (see there). */
+  const outputs = new Map<string, z.ZodObject>();
   for (const tool of offered) {
     const gated = isGated(tool, gate, dryRun);
     const tokens = gated && gate.usesTokens;
@@ -79,6 +82,7 @@ export function createServer(options: ServerOptions): McpServer {
     // A write's answer may have none of the tool's own fields: a preview, a dry run, or a write the
     // API accepted whose answer cannot be shown (it stays applied, and says so).
     const outputSchema = tokens || tool.access !== 'read' ? tool.output.partial() : tool.output;
+    outputs.set(tool.name, outputSchema);
     const shape = resultShaper({ tool, output: outputSchema, sandbox: options.sandbox, redact: options.redact });
 
     /** The call pipeline: every rule, in this order, for every tool. */
@@ -107,7 +111,6 @@ export function createServer(options: ServerOptions): McpServer {
         title: tool.title,
         description: tool.description,
         inputSchema,
-        outputSchema,
         annotations: {
           readOnlyHint: tool.access === 'read',
           destructiveHint: tool.access === 'destructive',
@@ -134,7 +137,7 @@ export function createServer(options: ServerOptions): McpServer {
   };
   registerResources(server, offered, readTool, options.sandbox);
   registerPrompts(server, offered, readTool, options.sandbox);
-  compactToolsList(server, () => options.api.warmUp?.());
+  compactToolsList(server, outputs, () => options.api.warmUp?.());
   plainInputErrors(server);
   return server;
 }
@@ -185,8 +188,12 @@ function plainInputErrors(server: McpServer): void {
  * needs: each schema's "$schema" URL and the default `execution: {taskSupport: "forbidden"}`.
  * The SDK has no option for this, so the registered handler is wrapped; if a future SDK stores
  * handlers elsewhere, the list is simply left whole (the byte-budget test then says so).
+ *
+ * Output schemas are listed here, converted as the SDK converts them, rather than registered with
+ * the SDK: the SDK would check every result against its schema again, after the output-check stage
+ * (src/pipeline/output-check.ts) has already made it fit that very schema.
  */
-function compactToolsList(server: McpServer, afterFirst: () => void): void {
+function compactToolsList(server: McpServer, outputs: ReadonlyMap<string, z.ZodObject>, afterFirst: () => void): void {
   const handlers = (server.server as unknown as { _requestHandlers?: Map<string, RawHandler> })._requestHandlers;
   const original = handlers?.get('tools/list');
   if (!handlers || !original) return;
@@ -194,7 +201,7 @@ function compactToolsList(server: McpServer, afterFirst: () => void): void {
   let built: Promise<unknown> | undefined;
   handlers.set('tools/list', (request, extra) => {
     if (!built) {
-      built = compact(original(request, extra));
+      built = compact(original(request, extra), outputs);
       // A client lists tools, then calls one: load what the first call needs while it decides.
       // A failed build is not kept: the next request builds again.
       built.then(
@@ -206,9 +213,11 @@ function compactToolsList(server: McpServer, afterFirst: () => void): void {
   });
 }
 
-async function compact(listed: Promise<unknown>): Promise<unknown> {
+async function compact(listed: Promise<unknown>, outputs: ReadonlyMap<string, z.ZodObject>): Promise<unknown> {
   const result = (await listed) as { tools?: Array<Record<string, unknown>> };
   for (const tool of result.tools ?? []) {
+    const output = outputs.get(tool.name as string);
+    if (output) tool.outputSchema = toJsonSchemaCompat(output, { strictUnions: true, pipeStrategy: 'output' });
     for (const key of ['inputSchema', 'outputSchema']) {
       const schema = tool[key] as Record<string, unknown> | undefined;
       if (schema) tool[key] = withoutDefaults(schema, true);

@@ -119,7 +119,8 @@ if (stdioText.includes('__esm(')) {
   // esbuild inlines a module imported with import() lazily, and then initialises zod out of order.
   throw new Error('chunks/stdio.cjs inlines a dynamically imported module: import it statically, or load it from chunks/ (see loadFromChunks)');
 }
-for (const file of Object.keys({ ...result.metafile.outputs, ...stdio.metafile.outputs, ...later.metafile.outputs })) {
+// (NO_MINIFY=1 keeps comments, which may be in any script; it is for reading profiles.)
+for (const file of common.minify ? Object.keys({ ...result.metafile.outputs, ...stdio.metafile.outputs, ...later.metafile.outputs }) : []) {
   // One non-ASCII character makes V8 hold (and decode) the whole source as two-byte text.
   const at = readFileSync(file).findIndex((byte) => byte > 0x7f);
   if (at !== -1) throw new Error(`${file} has a non-ASCII character at byte ${at}: write it as \\uXXXX (esbuild leaves regular expression literals as they are)`);

@@ -38,6 +38,8 @@ const MAX_REASON_CHARS = 300;
 export const MAX_MESSAGE_CHARS = 4000;
 
 const frameBytes = (result: CallToolResult): number => Buffer.byteLength(JSON.stringify(result));
+/** What a rendered result adds around its JSON text and that text as a JSON string: `{"structuredContent":…,"content":[{"type":"text","text":…}]}`. */
+const RENDER_FIXED_BYTES = frameBytes({ structuredContent: {}, content: [{ type: 'text', text: '' }] }) - '{}'.length - '""'.length;
 
 export function resultShaper({ tool, output, sandbox, redact }: ShapeOptions): Shaper {
   const limit = MAX_FRAME_BYTES - FRAME_ENVELOPE_BYTES;
@@ -59,12 +61,22 @@ export function resultShaper({ tool, output, sandbox, redact }: ShapeOptions): S
 
   const success = (own: Record<string, unknown>, seam: Record<string, unknown> = {}): CallToolResult => {
     const mine = Object.fromEntries(Object.entries(own).filter(([k]) => !(SEAM_KEYS as readonly string[]).includes(k)));
-    const data = redactDeep({ ...mine, ...seam }, redact) as Record<string, unknown>;
+    const data = { ...mine, ...seam };
+    // The common case, serialized once: the JSON text holds every string and key of the data (escaped,
+    // and the secret's escaped forms are forms too), so a text the redactor leaves alone is clean, and
+    // its size gives the frame's. Anything else takes the long way: redacted value by value, then measured.
+    const checkedAsIs = fitSchema(output, data);
+    if (checkedAsIs && checkedAsIs.left_out.length === 0) {
+      const structured = { ...checkedAsIs.data, ...label(seam, []) };
+      const json = JSON.stringify(structured);
+      if (redact(json) === json && Buffer.byteLength(json) + Buffer.byteLength(JSON.stringify(json)) + RENDER_FIXED_BYTES <= limit) {
+        return { structuredContent: structured, content: [{ type: 'text', text: json }] };
+      }
+    }
     const notes: string[] = [];
-    const checked = fitSchema(output, data);
+    const checked = fitSchema(output, redactDeep(data, redact) as Record<string, unknown>);
     if (!checked) return failure(`${tool.name}: the API's answer is not in the expected form, so it cannot be shown.`);
     if (checked.left_out.length > 0) notes.push(`Left out, not in the expected form: ${checked.left_out.join(', ')}.`);
-    // The common case: it fits as it is, measured once.
     const whole = render({ ...checked.data, ...label(seam, notes) });
     if (frameBytes(whole) <= limit) return whole;
     const fitted = fitFrame(checked.data, (d) => frameBytes(render(d)), limit - NOTE_BYTES);
@@ -88,7 +100,8 @@ export function resultShaper({ tool, output, sandbox, redact }: ShapeOptions): S
 
   const applied = (reason: string): CallToolResult => {
     const check = tool.verifyHint ? ` To see the result: ${tool.verifyHint}.` : '';
-    const why = redact(reason);
+    // One line: some reasons (a JSON.stringify TypeError) span several.
+    const why = redact(reason).replace(/\s+/g, ' ').trim();
     const note = `The Coupontools API accepted this call, so it was applied: do not call ${tool.name} again for it. Its answer could not be shown (${why.length > MAX_REASON_CHARS ? `${why.slice(0, MAX_REASON_CHARS)}…` : why}).${check}`;
     return render(label({ status: 'applied' }, [note]));
   };

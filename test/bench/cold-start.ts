@@ -19,10 +19,10 @@ function sandboxEnv(): NodeJS.ProcessEnv {
 
 const TIMEOUT_MS = 15_000;
 
-export function coldStart(binary: string): Promise<ColdStart> {
+export function coldStart(binary: string, extraEnv: Record<string, string> = {}): Promise<ColdStart> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [binary], { env: sandboxEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [binary], { env: { ...sandboxEnv(), ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
     let initialize = 0;
     let result: ColdStart | undefined;
     let stdout = '';

@@ -9,7 +9,7 @@ import { MAX_IDEMPOTENCY_KEYS, MemoryStore } from '../../src/store/memory.js';
 import { bareNode, coldStart } from './cold-start.js';
 import { importBench } from './import.js';
 import { transports } from './transports.js';
-import { contenders, drive, RawPeer, type Contender } from './versus-minimal.js';
+import { BENCH_CODE_CACHE, contenders, drive, RawPeer, type Contender } from './versus-minimal.js';
 import {
   RawApi,
   RemoteSandbox,
@@ -238,7 +238,7 @@ async function memory(sandbox: RemoteSandbox, raw: RawApi): Promise<void> {
 async function startUp(sandbox: RemoteSandbox): Promise<void> {
   progress(`start-up: 1 warm-up + ${COLD_RUNS} interleaved runs of each program`);
   const [ours, minimal] = contenders(BINARY, sandbox.ready, 4);
-  const samples = { live: [] as number[], firstCall: [] as number[], sandboxed: [] as number[], minimal: [] as number[], bare: [] as number[] };
+  const samples = { live: [] as number[], uncached: [] as number[], firstCall: [] as number[], sandboxed: [] as number[], minimal: [] as number[], bare: [] as number[] };
   for (let i = -1; i < COLD_RUNS; i++) {
     const peer = RawPeer.spawn(ours.script, ours.env);
     const live = await peer.initialize();
@@ -248,10 +248,14 @@ async function startUp(sandbox: RemoteSandbox): Promise<void> {
     const base = RawPeer.spawn(minimal.script, minimal.env);
     const min = await base.initialize();
     await base.close();
-    const sandboxed = (await coldStart(BINARY)).toolsList;
+    const cold = RawPeer.spawn(ours.script, { ...ours.env, COUPONTOOLS_CODE_CACHE: 'off' });
+    const uncached = await cold.initialize();
+    await cold.close();
+    const sandboxed = (await coldStart(BINARY, { COUPONTOOLS_CODE_CACHE: BENCH_CODE_CACHE })).toolsList;
     const bare = await bareNode();
     if (i < 0) continue;
     samples.live.push(live);
+    samples.uncached.push(uncached);
     samples.firstCall.push(firstCall);
     samples.minimal.push(min);
     samples.sandboxed.push(sandboxed);
@@ -271,6 +275,7 @@ async function startUp(sandbox: RemoteSandbox): Promise<void> {
         [
           row('minimal SDK server (McpServer + stdio + echo tool)', samples.minimal),
           row('coupontools-mcp, live mode (credentials set)', samples.live),
+          row('coupontools-mcp, live mode, code cache off (a first start)', samples.uncached),
           row('coupontools-mcp, live mode: spawn → first get_user answered', samples.firstCall),
           row('coupontools-mcp, sandbox mode (starts the sandbox too)', samples.sandboxed),
           row('node -e "" spawn → exit', samples.bare),

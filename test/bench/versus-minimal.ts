@@ -1,9 +1,14 @@
 // Our shipped binary against a minimal SDK server, both as real processes over stdio, measured in one run.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { BENCH_API_KEY, BENCH_API_SECRET, type SandboxReady } from './shared.js';
+
+/** This run's own code-cache folder: the first start of our server fills it (a warm-up), the rest use it. */
+export const BENCH_CODE_CACHE = mkdtempSync(join(tmpdir(), 'ct-bench-code-cache-'));
 
 export const MINIMAL_SERVER = fileURLToPath(new URL('./minimal-server.js', import.meta.url));
 
@@ -90,7 +95,7 @@ export function contenders(binary: string, sandbox: SandboxReady, inFlight: numb
     {
       label: 'coupontools-mcp (bundle, live mode against the sandbox), get_user',
       script: binary,
-      env: { COUPONTOOLS_API_KEY: BENCH_API_KEY, COUPONTOOLS_API_SECRET: BENCH_API_SECRET, COUPONTOOLS_BASE_URL: sandbox.url, COUPONTOOLS_MAX_IN_FLIGHT: String(inFlight) },
+      env: { COUPONTOOLS_API_KEY: BENCH_API_KEY, COUPONTOOLS_API_SECRET: BENCH_API_SECRET, COUPONTOOLS_BASE_URL: sandbox.url, COUPONTOOLS_MAX_IN_FLIGHT: String(inFlight), COUPONTOOLS_CODE_CACHE: BENCH_CODE_CACHE },
       tool: 'get_user',
       args: { loyalty_card_id: sandbox.read.card, user_id: sandbox.read.user },
     },
