@@ -1,4 +1,5 @@
 // MCP over stdio (the default verb): parse settings, start the server, shut down cleanly on EOF and signals.
+import type { Writable } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { Admission, AdmittedTransport } from './admission.js';
 import { createApp } from './app.js';
@@ -68,7 +69,37 @@ export async function main(argv: string[]): Promise<void> {
   );
   // One pending 'drain' listener per answer waiting on a slow reader; admission keeps them few.
   process.stdout.setMaxListeners(0);
-  const transport = new AdmittedTransport(new StdioServerTransport(frames, process.stdout), new Admission(), frames);
+  const transport = new AdmittedTransport(new StdioServerTransport(frames, batched(process.stdout)), new Admission(), frames);
   transport.onerror = (err) => log.warn(`ignored a malformed message on stdin: ${err.message}`);
   await app.server.connect(transport);
+}
+
+/**
+ * stdout as the SDK's transport uses it (write, and a 'drain' wait), with every answer of one
+ * event-loop turn written at once: under load one write, and one wake-up of the client, carries
+ * many answers. What is held goes out when the turn ends, or at exit.
+ */
+export function batched(out: NodeJS.WriteStream): Writable {
+  let held = false;
+  const release = (): void => {
+    if (!held) return;
+    held = false;
+    out.uncork();
+  };
+  process.once('exit', release);
+  const stream = {
+    write(chunk: string): boolean {
+      if (!held) {
+        held = true;
+        out.cork();
+        setImmediate(release);
+      }
+      return out.write(chunk);
+    },
+    once(event: string, listener: () => void) {
+      out.once(event, listener);
+      return stream;
+    },
+  };
+  return stream as unknown as Writable;
 }

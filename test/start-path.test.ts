@@ -51,6 +51,12 @@ describe('the bundle', () => {
     for (const before of requires) expect(before).toMatch(/Promise\.resolve\(\)\.then\(\(\)=>[\w$]+\($/);
   });
 
+  it("bundles undici's Agent without fetch, WebSocket, caches or cookies (which would load Node's own undici too)", () => {
+    const inputs = Object.keys(meta.outputs['dist/src/chunks/undici.cjs']?.inputs ?? {});
+    expect(inputs).toContain('node_modules/undici/lib/dispatcher/agent.js');
+    expect(inputs.filter((input) => /node_modules\/undici\/lib\/(web\/(fetch\/index|websocket|cookies|cache|eventsource)|cache|mock)/.test(input))).toEqual([]);
+  });
+
   it('leaves out Ajv, zod v3 and zod-to-json-schema altogether: the SDK gets our own form check', () => {
     const all = Object.keys(meta.inputs);
     expect(all.filter((input) => /node_modules\/(ajv|ajv-formats|zod-to-json-schema)\/|node_modules\/zod\/v3\//.test(input))).toEqual([]);

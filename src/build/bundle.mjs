@@ -99,6 +99,22 @@ const stdio = await build({
   banner: { js: 'var __stdio_url=require("node:url").pathToFileURL(__filename).href;' },
   plugins: [absent, englishOnly, loadFromChunks(VENDORS, { './sandbox/index.js': { from: 'src/connect.ts', to: './sandbox.cjs' } })],
 });
+/**
+ * The request layer uses undici's Agent alone. The package's index also loads fetch, WebSocket,
+ * caches and cookies, and the cookies module reaches for globalThis.Headers, which makes Node load
+ * its own copy of undici as well: the bundle holds the Agent and what it needs, nothing else.
+ */
+const agentOnly = {
+  name: 'undici-agent-only',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, (args) => (args.kind === 'entry-point' ? { path: 'undici', namespace: 'undici-agent-only' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'undici-agent-only' }, () => ({
+      contents: "module.exports = { Agent: require('undici/lib/dispatcher/agent.js') };",
+      resolveDir: process.cwd(),
+      loader: 'js',
+    }));
+  },
+};
 // The packages and the sandbox it loads later: CommonJS files of their own.
 const later = await build({
   ...common,
@@ -107,7 +123,7 @@ const later = await build({
   format: 'cjs',
   splitting: false,
   banner: {},
-  plugins: [englishOnly],
+  plugins: [englishOnly, agentOnly],
 });
 // The demo is an SDK client, which validates tool results with Ajv: its own bundle, with nothing left out.
 const demo = await build({ ...common, entryPoints: { demo: 'src/demo.ts' }, splitting: false });
