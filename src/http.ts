@@ -419,18 +419,26 @@ export class CoupontoolsClient {
   }
 }
 
-/** How deeply arrays and objects nest in a parsed JSON value, counted without recursion. */
-export function jsonDepth(value: unknown, stopAt = Infinity): number {
+/**
+ * How deeply arrays and objects nest in a parsed JSON value; once past `stopAt` it stops looking and
+ * says stopAt + 1. Recursion goes no deeper than that, and nothing is allocated on the way.
+ */
+export function jsonDepth(value: unknown, stopAt: number): number {
+  if (value === null || typeof value !== 'object') return 0;
+  if (stopAt <= 0) return 1;
   let deepest = 0;
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop() as [unknown, number];
-    if (v === null || typeof v !== 'object') continue;
-    if (depth + 1 > deepest) deepest = depth + 1;
-    if (deepest > stopAt) return deepest;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  if (Array.isArray(value)) {
+    for (const child of value) {
+      const d = jsonDepth(child, stopAt - 1);
+      if (d > deepest && (deepest = d) >= stopAt) break;
+    }
+  } else {
+    for (const key in value) {
+      const d = jsonDepth((value as Record<string, unknown>)[key], stopAt - 1);
+      if (d > deepest && (deepest = d) >= stopAt) break;
+    }
   }
-  return deepest;
+  return deepest + 1;
 }
 
 /**

@@ -41,6 +41,16 @@ const frameBytes = (result: CallToolResult): number => Buffer.byteLength(JSON.st
 /** What a rendered result adds around its JSON text and that text as a JSON string: `{"structuredContent":…,"content":[{"type":"text","text":…}]}`. */
 const RENDER_FIXED_BYTES = frameBytes({ structuredContent: {}, content: [{ type: 'text', text: '' }] }) - '{}'.length - '""'.length;
 
+/**
+ * Whether `{structuredContent, content: [text]}` rendered from `json` (the structured JSON text) is at
+ * most `limit` bytes. In UTF-8 a character takes at most 3 bytes, and as a JSON string at most twice
+ * that (only `"` and `\\` are escaped in a JSON text): a short text fits without being measured.
+ */
+function rendersWithin(json: string, limit: number): boolean {
+  if (9 * json.length + 2 + RENDER_FIXED_BYTES <= limit) return true;
+  return Buffer.byteLength(json) + Buffer.byteLength(JSON.stringify(json)) + RENDER_FIXED_BYTES <= limit;
+}
+
 export function resultShaper({ tool, output, sandbox, redact }: ShapeOptions): Shaper {
   const limit = MAX_FRAME_BYTES - FRAME_ENVELOPE_BYTES;
   const text = (value: string): CallToolResult['content'] => [{ type: 'text', text: redact(value) }];
@@ -69,7 +79,7 @@ export function resultShaper({ tool, output, sandbox, redact }: ShapeOptions): S
     if (checkedAsIs && checkedAsIs.left_out.length === 0) {
       const structured = { ...checkedAsIs.data, ...label(seam, []) };
       const json = JSON.stringify(structured);
-      if (redact(json) === json && Buffer.byteLength(json) + Buffer.byteLength(JSON.stringify(json)) + RENDER_FIXED_BYTES <= limit) {
+      if (redact(json) === json && rendersWithin(json, limit)) {
         return { structuredContent: structured, content: [{ type: 'text', text: json }] };
       }
     }
