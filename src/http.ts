@@ -80,7 +80,7 @@ class Slots {
     }
     await new Promise<void>((resolve, reject) => {
       const grant = (): void => {
-        signal?.removeEventListener('abort', onAbort);
+        forget();
         resolve();
       };
       const onAbort = (): void => {
@@ -89,7 +89,7 @@ class Slots {
         reject(abortedError());
       };
       this.waiters.push(grant);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const forget = signal ? whenCancelled(signal, onAbort) : () => undefined;
     });
   }
   release(): void {
@@ -97,6 +97,49 @@ class Slots {
     if (next) next();
     else this.free++;
   }
+}
+
+/** How one attempt is stopped: by the caller's cancellation or by its deadline, through undici's controller once there is one. */
+class Stopper {
+  controller: Dispatcher.DispatchController | undefined;
+  /** An abort asked for before undici handed over the controller; applied when it does, before anything is written. */
+  pending: Error | undefined;
+  /** Whether the request went out on a connection: an abort before that leaves even a write not applied. */
+  sent = false;
+  timedOut = false;
+  private abort(reason: Error): void {
+    if (this.controller) this.controller.abort(reason);
+    else this.pending ??= reason;
+  }
+  readonly cancel = (): void => this.abort(new Error('cancelled'));
+  readonly expire = (): void => {
+    this.timedOut = true;
+    this.abort(new Error('deadline'));
+  };
+}
+
+/** The attempts in flight for each caller's signal (a tool call's, or an import's). */
+const attemptsOf = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `cancel` if `signal` aborts before the returned function is called. One 'abort' listener
+ * per signal, however many requests it covers, holding only the set of attempts still in flight:
+ * nothing of a finished request (its body, its answer) stays reachable from a long-lived signal.
+ */
+function whenCancelled(signal: AbortSignal, cancel: () => void): () => void {
+  let attempts = attemptsOf.get(signal);
+  if (!attempts) {
+    const live = new Set<() => void>();
+    attempts = live;
+    attemptsOf.set(signal, live);
+    signal.addEventListener('abort', () => {
+      for (const each of [...live]) each();
+      live.clear();
+    }, { once: true });
+  }
+  const mine = attempts;
+  mine.add(cancel);
+  return () => void mine.delete(cancel);
 }
 
 function abortedError(): CoupontoolsError {
@@ -306,44 +349,29 @@ export class CoupontoolsClient {
     // After the request has left, a failed write may still have been applied.
     const sentOutcome: Outcome = isRead ? 'not_applied' : 'unknown';
     return new Promise<ApiResponse>((resolve, reject) => {
-      let controller: Dispatcher.DispatchController | undefined;
-      /** An abort asked for before undici handed over the controller; applied when it does, before anything is written. */
-      let pending: Error | undefined;
-      /** Whether the request went out on a connection: an abort before that leaves even a write not applied. */
-      let sent = false;
-      let timedOut = false;
+      // What a cancellation or the deadline reaches: this small object, never the answer being read.
+      const stop = new Stopper();
       let done = false;
       let status = 0;
       let headers: Record<string, string | string[] | undefined> = {};
       const chunks: Buffer[] = [];
       let size = 0;
       let tooLarge = false;
-      const abort = (reason: Error): void => {
-        if (controller) controller.abort(reason);
-        else pending ??= reason;
-      };
-      const onAbort = (): void => abort(new Error('cancelled'));
-      const disarm = (this.options.armDeadline ?? realDeadline)(
-        this.options.timeoutMs,
-        () => {
-          timedOut = true;
-          abort(new Error('deadline'));
-        },
-        url,
-      );
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const disarm = (this.options.armDeadline ?? realDeadline)(this.options.timeoutMs, stop.expire, url);
+      const forget = signal ? whenCancelled(signal, stop.cancel) : () => undefined;
       const settle = (outcome: () => ApiResponse): void => {
         if (done) return;
         done = true;
         disarm();
-        signal?.removeEventListener('abort', onAbort);
+        forget();
+        stop.controller = undefined;
         try {
           resolve(outcome());
         } catch (err) {
           reject(err);
         }
       };
-      if (signal?.aborted) onAbort();
+      if (signal?.aborted) stop.cancel();
       agent.dispatch(
         {
           origin: this.origin,
@@ -356,9 +384,9 @@ export class CoupontoolsClient {
         },
         {
           onRequestStart: (ctl) => {
-            controller = ctl;
-            if (pending) ctl.abort(pending);
-            else sent = true;
+            stop.controller = ctl;
+            if (stop.pending) ctl.abort(stop.pending);
+            else stop.sent = true;
           },
           onResponseStart: (_ctl, statusCode, responseHeaders) => {
             // 1xx answers are informational: the real one follows.
@@ -383,7 +411,7 @@ export class CoupontoolsClient {
           onResponseError: (_ctl, err) =>
             settle(() => {
               if (tooLarge) throw unusable(status, isRead, `The API answered ${status} with a body over ${MAX_BODY_BYTES} bytes; it was not read.`);
-              throw this.transportError(err, timedOut, signal?.aborted === true, sent ? sentOutcome : 'not_applied');
+              throw this.transportError(err, stop.timedOut, signal?.aborted === true, stop.sent ? sentOutcome : 'not_applied');
             }),
         },
       );
