@@ -204,8 +204,10 @@ function compactToolsList(server: McpServer, outputs: ReadonlyMap<string, z.ZodO
       built = compact(original(request, extra), outputs);
       // A client lists tools, then calls one: load what the first call needs while it decides.
       // A failed build is not kept: the next request builds again.
+      // Two turns later: the answer itself goes out at the end of the next turn (stdout is written
+      // once per turn, see src/stdio.ts), and loading undici holds the thread for a while.
       built.then(
-        () => setImmediate(afterFirst),
+        () => setImmediate(() => setImmediate(afterFirst)),
         () => (built = undefined),
       );
     }
