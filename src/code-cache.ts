@@ -1,7 +1,7 @@
 // Runs the bundled stdio server (one CommonJS file) with V8's code cache, so every start after the
 // first skips parsing and compiling it. Node 20 has no module compile cache; vm.Script's cachedData is the supported means.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -38,15 +38,19 @@ function cacheFile(dir: string, source: Buffer): string {
   return join(dir, `stdio-${digest}.v8cache`);
 }
 
-/** A cache file we would trust: a regular file of our own that no one else may write. */
+/** A cache file we would trust: a regular file of our own that no one else may write (checked on the open file, so it cannot be swapped in between). */
 function readTrusted(file: string): Buffer | undefined {
+  let fd: number | undefined;
   try {
-    const st = statSync(file);
+    fd = openSync(file, 'r');
+    const st = fstatSync(fd);
     if (!st.isFile()) return undefined;
     if (process.platform !== 'win32' && ((typeof process.getuid === 'function' && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0)) return undefined;
-    return readFileSync(file);
+    return readFileSync(fd);
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
