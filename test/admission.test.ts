@@ -4,11 +4,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSY_ERROR_CODE, MAX_CALLS_IN_PROGRESS } from '../src/admission.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
-import { BIN, cleanEnv, startRawSession } from './binary.js';
-import { TEST_KEY, TEST_SECRET } from './harness.js';
-
-/** The contract: the process is gone this soon after SIGTERM, whatever the load. */
-const EXIT_DEADLINE_MS = 2000;
+import { BIN, cleanEnv, EXIT_DEADLINE_MS, startRawSession } from './binary.js';
+import { liveEnv, TEST_KEY, TEST_SECRET } from './harness.js';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -16,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => sandbox.close());
 
-const live = () => ({ COUPONTOOLS_API_KEY: TEST_KEY, COUPONTOOLS_API_SECRET: TEST_SECRET, COUPONTOOLS_BASE_URL: sandbox.url });
+const live = () => liveEnv(sandbox.url);
 const getUser = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'get_user', arguments: { loyalty_card_id: 1001, user_id: 5001 } } });
 
 describe('admission', () => {

@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
+/** The contract (issue 8): the process is gone this soon after EOF, a signal or its client. */
+export const EXIT_DEADLINE_MS = 2000;
+
 /** The built server entry point. */
 export const BIN = fileURLToPath(new URL('../dist/src/index.js', import.meta.url));
 const DIST = new URL('../dist/src/', import.meta.url);

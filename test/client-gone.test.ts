@@ -2,11 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FRAME_BYTES } from '../src/line-cap.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
-import { startRawSession } from './binary.js';
-import { TEST_KEY, TEST_SECRET } from './harness.js';
-
-/** The contract: the process is gone this soon after its client is. */
-const EXIT_DEADLINE_MS = 2000;
+import { EXIT_DEADLINE_MS, startRawSession } from './binary.js';
+import { liveEnv, TEST_KEY, TEST_SECRET } from './harness.js';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -14,7 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => sandbox.close());
 
-const live = () => ({ COUPONTOOLS_API_KEY: TEST_KEY, COUPONTOOLS_API_SECRET: TEST_SECRET, COUPONTOOLS_BASE_URL: sandbox.url });
+const live = () => liveEnv(sandbox.url);
 const call = (id: number, args: Record<string, unknown>) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'send_push_notification', arguments: args } });
 
 describe('a client that is gone', () => {

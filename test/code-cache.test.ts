@@ -11,7 +11,7 @@ import { cacheDir } from '../src/code-cache.js';
 import { secretForms } from '../src/log.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { BIN, cleanEnv } from './binary.js';
-import { TEST_KEY, TEST_SECRET } from './harness.js';
+import { liveEnv, TEST_KEY, TEST_SECRET } from './harness.js';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -26,7 +26,7 @@ async function session(env: Record<string, string>): Promise<void> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [BIN],
-    env: cleanEnv({ COUPONTOOLS_API_KEY: TEST_KEY, COUPONTOOLS_API_SECRET: TEST_SECRET, COUPONTOOLS_BASE_URL: sandbox.url, ...env }),
+    env: cleanEnv({ ...liveEnv(sandbox.url), ...env }),
     stderr: 'pipe',
   });
   const exited = new Promise<void>((resolve) => transport.onclose = () => resolve());

@@ -15,6 +15,11 @@ import { cuedDeadlines } from './deadlines.js';
 export const TEST_SECRET = 'sk_live_TEST-SECRET-7d1f9c2a';
 export const TEST_KEY = 'client-id-test';
 
+/** Settings for the built server in live mode against a test sandbox at `url`. */
+export function liveEnv(url: string): Record<string, string> {
+  return { COUPONTOOLS_API_KEY: TEST_KEY, COUPONTOOLS_API_SECRET: TEST_SECRET, COUPONTOOLS_BASE_URL: url };
+}
+
 export interface HarnessOptions {
   env?: Record<string, string>;
   /** Answer elicitation requests; when absent the client does not declare elicitation. */

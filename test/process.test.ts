@@ -4,11 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
-import { startRawSession, type RawSession } from './binary.js';
+import { EXIT_DEADLINE_MS, startRawSession, type RawSession } from './binary.js';
 import { TEST_KEY, TEST_SECRET } from './harness.js';
 
-/** The contract: the process is gone this soon after EOF or a signal. */
-const EXIT_DEADLINE_MS = 2000;
 
 let sandbox: Sandbox;
 beforeAll(async () => {

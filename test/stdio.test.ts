@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { packageInfo } from '../src/package-info.js';
 import { BIN, cleanEnv, runBuilt, startRawSession } from './binary.js';
-import { TEST_KEY, TEST_SECRET } from './harness.js';
+import { liveEnv, TEST_KEY, TEST_SECRET } from './harness.js';
 
 const run = (args: string[], env: Record<string, string>) => runBuilt('index.js', args, env);
 
@@ -59,7 +59,7 @@ describe('over stdio', () => {
     transport = new StdioClientTransport({
       command: process.execPath,
       args: [BIN],
-      env: cleanEnv({ COUPONTOOLS_API_KEY: TEST_KEY, COUPONTOOLS_API_SECRET: TEST_SECRET, COUPONTOOLS_BASE_URL: sandbox.url }),
+      env: cleanEnv(liveEnv(sandbox.url)),
       stderr: 'pipe',
     });
     transport.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
@@ -94,7 +94,7 @@ describe('over stdio', () => {
   });
 
   it('survives garbage and half frames on stdin; stdout carries only JSON-RPC', async () => {
-    const s = await startRawSession([], { COUPONTOOLS_API_KEY: TEST_KEY, COUPONTOOLS_API_SECRET: TEST_SECRET, COUPONTOOLS_BASE_URL: sandbox.url });
+    const s = await startRawSession([], liveEnv(sandbox.url));
     s.raw('this is not json\n');
     s.raw('{"jsonrpc":"2.0","id":77,"method":"tools/li'); // half a frame…
     s.raw('\n'); // …cut off by a newline
@@ -127,7 +127,7 @@ describe('safety controls over stdio', () => {
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [BIN, ...args],
-      env: cleanEnv({ COUPONTOOLS_API_KEY: TEST_KEY, COUPONTOOLS_API_SECRET: TEST_SECRET, COUPONTOOLS_BASE_URL: sandbox.url }),
+      env: cleanEnv(liveEnv(sandbox.url)),
       stderr: 'ignore',
     });
     const client = new Client({ name: 'e2e-safety', version: '1.0.0' });
