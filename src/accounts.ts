@@ -1,7 +1,29 @@
-// The HTTP service's accounts: who may call (tokens, JWT subjects) and with which settings, from COUPONTOOLS_ACCOUNTS_FILE or the plain settings.
-import { readFileSync } from 'node:fs';
+// Who an account is (one identity for everything it owns), and the HTTP service's accounts: who may call (tokens, JWT subjects) and with which settings.
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, realpathSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, withSettings, type Config } from './config.js';
+import { ConfigError, usesSandbox, withSettings, type Config } from './config.js';
+
+const shortHash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
+
+/**
+ * The one identity of a Coupontools account, used for everything it owns on every transport: its
+ * state store scope (idempotency keys, confirm tokens), the confirm tokens themselves, its import
+ * journals and result files, and its audit lines. A live account is a short sha256 of its
+ * normalized base URL and client id — never the secret, and the client id is not spelled out.
+ * A sandbox with a state file is that file (stable across runs); an in-memory sandbox is its
+ * process's own data, so it is named afresh each start and shares with no one.
+ */
+export function accountId(config: Pick<Config, 'baseUrl' | 'apiKey' | 'sandbox' | 'sandboxState'>): string {
+  if (usesSandbox(config)) {
+    return `sandbox-${config.sandboxState === undefined ? randomBytes(8).toString('hex') : shortHash(`sandbox\n${resolve(config.sandboxState)}`)}`;
+  }
+  const url = new URL(config.baseUrl);
+  // The URL parser already lower-cases the host and drops a default port; a trailing slash says nothing either.
+  const base = `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+  return `account-${shortHash(`${base}\n${config.apiKey ?? ''}`)}`;
+}
 
 /** One account of the service: its callers and its own settings (credentials, safety). */
 export interface AccountSpec {
@@ -32,6 +54,7 @@ const PER_ACCOUNT = new Set<keyof Config>([
   'tools',
   'dryRun',
   'auditLog',
+  'importDir',
   'sandbox',
   'sandboxState',
 ]);
@@ -92,10 +115,13 @@ export function loadAccounts(config: Config): AccountSpec[] {
     const issue = parsed.error.issues[0];
     throw new ConfigError(`${where}: ${issue ? `${issue.path.join('.') || '(top)'}: ${issue.message}` : 'invalid'}`);
   }
+  if (config.importDir !== undefined) {
+    throw new ConfigError(`${where}: an import folder belongs to one account; put COUPONTOOLS_IMPORT_DIR in the settings of the account it is for, and unset it for the service`);
+  }
   const base: Config = { ...config, apiKey: undefined, apiSecret: undefined, sandboxState: undefined };
   const seenTokens = new Set<string>();
   const seenSubjects = new Set<string>();
-  return Object.entries(parsed.data.accounts).map(([id, entry]) => {
+  const specs = Object.entries(parsed.data.accounts).map(([id, entry]) => {
     const tokens = entry.tokens ?? [];
     const subjects = entry.subjects ?? [];
     if (tokens.length + subjects.length === 0) throw new ConfigError(`${where}: account ${id} has neither tokens nor subjects, so nobody could use it`);
@@ -109,4 +135,29 @@ export function loadAccounts(config: Config): AccountSpec[] {
     }
     return { id, tokens, subjects, config: withSettings(base, entry.settings ?? {}, PER_ACCOUNT, `${where}: account ${id}: `) };
   });
+  checkImportFolders(specs, where);
+  return specs;
+}
+
+/** Two accounts never share an import folder, nor hold one inside the other: each reads and writes only its own files. */
+function checkImportFolders(specs: readonly AccountSpec[], where: string): void {
+  const real = (dir: string): string => {
+    try {
+      return realpathSync(dir);
+    } catch {
+      return resolve(dir);
+    }
+  };
+  const within = (outer: string, inner: string): boolean => {
+    const rel = relative(outer, inner);
+    return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+  };
+  const folders = specs.flatMap((s) => (s.config.importDir === undefined ? [] : [{ id: s.id, dir: real(s.config.importDir) }]));
+  for (const [i, a] of folders.entries()) {
+    for (const b of folders.slice(i + 1)) {
+      if (within(a.dir, b.dir) || within(b.dir, a.dir)) {
+        throw new ConfigError(`${where}: accounts ${a.id} and ${b.id} share an import folder (COUPONTOOLS_IMPORT_DIR ${JSON.stringify(a.dir)} and ${JSON.stringify(b.dir)}); give each account a folder of its own, neither inside the other`);
+      }
+    }
+  }
 }

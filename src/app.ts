@@ -1,7 +1,7 @@
 // Assembles a server from settings: an account (sandbox or live API, request layer, gate, keys, audit) and its server.
-import { createHash, randomBytes } from 'node:crypto';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { allTools, importUsers, instructions } from '../tools/index.js';
+import { accountId } from './accounts.js';
 import { AuditLog, type AuditWrite } from './audit.js';
 import { ConfigError, type Config, usesSandbox, wireProfileOf } from './config.js';
 import { connectApi } from './connect.js';
@@ -25,8 +25,8 @@ export interface AppOverrides {
   /** The write system call of the audit log (tests fill the disk on cue). */
   auditWrite?: AuditWrite;
   /**
-   * The state store, already scoped to this account (the HTTP service opens one store and
-   * scopes it per account). Its owner closes it; without it the app opens its own from config.
+   * A state store opened by the caller (the HTTP service opens one connection for every account);
+   * the account uses its own scope of it, and the caller closes it. Without it the app opens its own from config.
    */
   store?: StateStore;
 }
@@ -42,6 +42,8 @@ export interface App {
   sandbox: Sandbox | undefined;
   log: Logger;
   store: StateStore;
+  /** The account's identity (see accountId): import journals and result files are named by it. */
+  identity: string;
   /** The request layer, for terminal verbs that talk to the API without an MCP session (import). */
   api: CoupontoolsClient;
   /** Waits up to graceMs for writes in flight (the rest are audited as unknown), then closes everything. */
@@ -56,6 +58,8 @@ export interface App {
 export interface Account {
   /** Named in audit lines and service logs (undefined for stdio's single account). */
   id: string | undefined;
+  /** Who the account is (accountId): its store scope, confirm tokens, import files and audit lines, on every transport. */
+  identity: string;
   config: Config;
   sandbox: Sandbox | undefined;
   /** This account's scope of the state store (idempotency keys, confirm tokens). */
@@ -87,8 +91,9 @@ export function accountRedactor(config: Config): (text: string) => string {
 }
 
 export async function openAccount(config: Config, options: AccountOptions = {}): Promise<Account> {
-  // import_users exists only where the operator named a folder it may read.
-  const tools = config.importDir ? [...allTools, importUsers(config.importDir)] : allTools;
+  const identity = accountId(config);
+  // import_users exists only where the operator named a folder it may read, and writes its files under this account's name.
+  const tools = config.importDir ? [...allTools, importUsers(config.importDir, identity)] : allTools;
   const known = tools.map((t) => t.name);
   const unknown = (config.tools ?? []).filter((name) => !known.includes(name));
   if (unknown.length > 0) {
@@ -106,20 +111,22 @@ export async function openAccount(config: Config, options: AccountOptions = {}):
       ? AuditLog.open(config.auditLog, { required: config.auditRequired ?? true, ...(options.auditWrite ? { write: options.auditWrite } : {}) })
       : undefined;
   const base = options.audit ?? ownAudit;
-  const audit = base && options.id !== undefined ? base.forAccount(options.id) : base;
+  const audit = base?.forAccount(identity, options.id);
   const redact = accountRedactor(config);
   const log = options.log ?? stderrLogger(redact, options.stderr);
   const sandboxed = usesSandbox(config);
   const { client, sandbox } = await connectApi(config, { ...options.client, onFailure: (line) => log.warn(line) }, SANDBOX_HISTORY);
   const now = options.now ?? Date.now;
   const ownStore = options.store ? undefined : await openStore(config.redisUrl, log, now);
-  const store = options.store ?? (ownStore as StateStore).scope(accountNamespace(config, sandboxed));
+  // Scoped by identity, not by name or transport: the same account over stdio and HTTP shares its keys, two accounts never do.
+  const store = (options.store ?? (ownStore as StateStore)).scope(identity);
   const writesInFlight = new WritesInFlight();
-  const gate = new ConfirmGate(config.confirm, now, store);
+  const gate = new ConfirmGate(config.confirm, now, store, identity);
   const idempotency = new IdempotencyStore(store, log, now);
   const wire = wireProfileOf(config);
   return {
     id: options.id,
+    identity,
     config,
     sandbox,
     store,
@@ -175,6 +182,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     sandbox: account.sandbox,
     log,
     store: account.store,
+    identity: account.identity,
     api: account.api,
     async close(graceMs = SHUTDOWN_GRACE_MS) {
       const abandoned = await account.drain(graceMs);
@@ -183,16 +191,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await account.close();
     },
   };
-}
-
-/**
- * Whose keys and tokens these are. A live account is named by a hash of its base URL and client
- * id, so two accounts on one Redis never share a key and the id is not spelled out in Redis.
- * Each embedded sandbox is its own simulated account, so a sandboxed process shares with no one.
- */
-export function accountNamespace(config: Config, sandboxed: boolean): string {
-  if (sandboxed) return `sandbox-${randomBytes(8).toString('hex')}`;
-  return `account-${createHash('sha256').update(`${config.baseUrl}\n${config.apiKey ?? ''}`).digest('hex').slice(0, 16)}`;
 }
 
 /** A Redis URL's password, as written and decoded, so neither form reaches a log line. */

@@ -57,12 +57,15 @@ interface AuditFile {
 export class AuditLog {
   private constructor(
     private readonly file: AuditFile,
-    private readonly account?: string,
+    private readonly account?: { identity: string; name: string | undefined },
   ) {}
 
-  /** The same file; each line this view writes names the account first. */
-  forAccount(account: string): AuditLog {
-    return new AuditLog(this.file, account);
+  /**
+   * The same file; each line this view writes starts with the account's identity (accountId, on
+   * every transport) and, in the HTTP service, its name in the accounts file.
+   */
+  forAccount(identity: string, name?: string): AuditLog {
+    return new AuditLog(this.file, { identity, name });
   }
 
   /**
@@ -132,7 +135,8 @@ export class AuditLog {
    */
   write(record: AuditRecord): void {
     if (this.file.fd === undefined) return;
-    const line = `${JSON.stringify(this.account === undefined ? record : { account: this.account, ...record })}\n`;
+    const who = this.account === undefined ? {} : { ...(this.account.name === undefined ? {} : { account: this.account.name }), account_id: this.account.identity };
+    const line = `${JSON.stringify({ ...who, ...record })}\n`;
     if (this.file.required) {
       if (this.file.backlog.length >= MAX_BACKLOG) this.file.backlog.shift();
       this.file.backlog.push(line);

@@ -316,7 +316,7 @@ export function withSettings(base: Config, settings: Readonly<Record<string, unk
 }
 
 /** True when the server talks to the embedded sandbox rather than the live API. */
-export function usesSandbox(config: Config): boolean {
+export function usesSandbox(config: Pick<Config, 'sandbox' | 'apiKey'>): boolean {
   return config.sandbox || config.apiKey === undefined;
 }
 

@@ -11,6 +11,11 @@ export interface GateRequest {
   /** The call's arguments without confirm_token. */
   args: Record<string, unknown>;
   token: string | undefined;
+  /**
+   * What the human is shown that the arguments do not pin down (import_users: the file's content
+   * hash and the plan's counts). A token is good only while this is unchanged.
+   */
+  bound?: string;
   /** One sentence naming the target and what is lost. */
   describe: () => Promise<string>;
   /** Present only when the client declared elicitation. */
@@ -45,12 +50,20 @@ export function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** An account identity at the start of a token (see accountId). */
+const TOKEN_ACCOUNT = /^((?:account|sandbox)-[0-9a-f]{16})\./;
+
 export class ConfirmGate {
-  /** Tokens live in the state store, so one issued by a process is redeemed once on any process sharing it. */
+  /**
+   * Tokens live in the state store (the account's scope of it), so one issued by a process is
+   * redeemed once on any process sharing it. Each token starts with the account's identity, so one
+   * from another account is refused as such, before the store is asked.
+   */
   constructor(
     readonly mode: ConfirmMode,
     private readonly now: () => number = Date.now,
     private readonly tokens: StateStore = new MemoryStore(now),
+    private readonly account = 'sandbox-0000000000000000',
   ) {}
 
   /** Whether gated tools take a confirm_token argument. */
@@ -79,10 +92,10 @@ export class ConfirmGate {
 
   private async preview(req: GateRequest): Promise<GateDecision> {
     const effect = await req.describe();
-    const token = randomBytes(16).toString('base64url');
+    const token = `${this.account}.${randomBytes(16).toString('base64url')}`;
     const expiresAt = this.now() + CONFIRM_TOKEN_TTL_MS;
     try {
-      await this.tokens.issueToken(token, { tool: req.tool, argsKey: canonical(req.args), expiresAt });
+      await this.tokens.issueToken(token, { tool: req.tool, argsKey: canonical(req.args), bound: req.bound ?? '', expiresAt });
     } catch (err) {
       return { kind: 'refuse', declined: false, message: `${storeDown(err)} so no confirm_token could be issued; nothing was done. Try again shortly.` };
     }
@@ -93,9 +106,17 @@ export class ConfirmGate {
   }
 
   private async redeem(req: GateRequest, token: string): Promise<GateDecision> {
+    const issuer = TOKEN_ACCOUNT.exec(token)?.[1];
+    if (issuer !== undefined && issuer !== this.account) {
+      return {
+        kind: 'refuse',
+        declined: false,
+        message: `confirm_token was issued for another Coupontools account (${issuer}), not this one (${this.account}); nothing was done. A token confirms one call on the account that previewed it: call again without confirm_token for a preview here.`,
+      };
+    }
     let redemption;
     try {
-      redemption = await this.tokens.redeemToken(token, req.tool, canonical(req.args));
+      redemption = await this.tokens.redeemToken(token, req.tool, canonical(req.args), req.bound ?? '');
     } catch (err) {
       return { kind: 'refuse', declined: false, message: `${storeDown(err)} so the confirm_token could not be checked; nothing was done. Try again with the same token shortly.` };
     }
@@ -108,6 +129,12 @@ export class ConfirmGate {
         return { kind: 'refuse', declined: false, message: 'confirm_token has expired (tokens last 5 minutes); nothing was done. Call again without confirm_token for a new preview.' };
       case 'mismatch':
         return { kind: 'refuse', declined: false, message: 'confirm_token was issued for other arguments; nothing was done. Use exactly the arguments of the preview, or ask for a new one.' };
+      case 'changed':
+        return {
+          kind: 'refuse',
+          declined: false,
+          message: `confirm_token was issued for what the preview showed, and that has changed since${req.tool === 'import_users' ? ' (the file’s content, or what the import would do)' : ''}; nothing was done. Call again without confirm_token for a new preview, and show the user the new effect.`,
+        };
     }
   }
 }

@@ -143,7 +143,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       const path = spec.config.auditLog;
       if (path !== undefined && !auditFiles.has(path)) auditFiles.set(path, AuditLog.open(path));
       const audit = path === undefined ? undefined : auditFiles.get(path);
-      accounts.set(spec.id, await openAccount(spec.config, { ...overrides, id: spec.id, log, store: store.scope(`account-${spec.id}`), ...(audit ? { audit } : {}) }));
+      accounts.set(spec.id, await openAccount(spec.config, { ...overrides, id: spec.id, log, store, ...(audit ? { audit } : {}) }));
     }
   } catch (err) {
     await closeAll();

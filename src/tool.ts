@@ -35,6 +35,11 @@ export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject, Output 
   idempotencyKey?: boolean;
   /** For gated calls: one sentence naming the target and what is lost, looked up through the API. */
   describeEffect?: (args: z.output<Input>, api: ToolApi) => Promise<string>;
+  /**
+   * For gated calls whose effect depends on more than the arguments (an import's file): what the
+   * preview showed, as a string; a confirm_token is good only while it is unchanged.
+   */
+  confirmBinding?: (args: z.output<Input>, api: ToolApi) => Promise<string>;
   /** For writes: how the model can check whether an unknown-outcome call took effect. */
   verifyHint?: string;
   handler: (args: z.output<Input>, api: ToolApi, context: ToolContext) => Promise<z.input<Output>>;

@@ -1,6 +1,6 @@
 // The import verb as a real process: plan, run with plain progress lines, resume across processes, Ctrl-C, bad input.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -38,7 +38,7 @@ describe('coupontools-mcp import', () => {
     expect(plan.stdout).toContain('columns: E-mail → email, First name → first_name');
     expect(plan.stdout).toContain('450 to create');
     expect(plan.stderr).toContain('SANDBOX');
-    expect(existsSync(`${file}.card-1001.result.csv`)).toBe(false);
+    expect(readdirSync(dir).filter((name) => name.endsWith('.result.csv'))).toEqual([]);
 
     const run = await runBuilt('index.js', ['import', file, '--card=1001'], env);
     expect(run.code, run.stderr).toBe(0);
@@ -49,7 +49,8 @@ describe('coupontools-mcp import', () => {
       'progress: 450/450 rows',
     ]);
     expect(run.stdout).toContain('done: sent 450 rows in 3 chunks; 450 created, 0 rejected, 0 unknown, 0 not sent');
-    expect(run.stdout).toContain('result file: cli.csv.card-1001.result.csv');
+    // Named by the account: the sandbox of this state file is one account, the same on every run.
+    expect(run.stdout).toMatch(/result file: cli\.csv\.sandbox-[0-9a-f]{16}\.card-1001\.result\.csv; journal: cli\.csv\.sandbox-[0-9a-f]{16}\.card-1001\.journal/);
     const saved = JSON.parse(readFileSync(state, 'utf8')) as { holders: Array<{ email: string }> };
     expect(saved.holders.filter((h) => h.email.startsWith('cli-'))).toHaveLength(450);
 

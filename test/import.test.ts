@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, textOf, type Harness } from './harness.js';
 
@@ -102,10 +103,10 @@ describe('import_users: reading messy files', () => {
     expect(harness.sandbox.state.holders.find((x) => x.email === 'eve@example.com')).toBeDefined();
 
     const result = readFileSync(join(dir, String(done.result_file)), 'utf8').trim().split('\n');
-    expect(result[0]).toBe('row,outcome,holder_id,reason');
+    expect(result[0]).toBe('"row","outcome","holder_id","reason"');
     expect(result).toHaveLength(1 + 11);
-    expect(result).toContain(`2,created,${harness.sandbox.state.holders.find((x) => x.email === 'ann@example.com')?.id},`);
-    expect(result).toContain('6,duplicate,,same email as row 2');
+    expect(result).toContain(`"2","created","${harness.sandbox.state.holders.find((x) => x.email === 'ann@example.com')?.id}",""`);
+    expect(result).toContain('"6","duplicate","","same email as row 2"');
   });
 
   it('reads Windows-1252, UTF-16 and JSON lines', async () => {
@@ -206,9 +207,9 @@ describe('import_users: faults, cancellation and resume', () => {
     });
     await expect(call).rejects.toThrow();
     // The server finishes the chunks in flight and then writes every row's outcome.
-    const resultPath = join(dir, 'cancel.csv.card-1001.result.csv');
+    const resultPath = join(dir, `cancel.csv.${harness.app.identity}.card-1001.result.csv`);
     for (let i = 0; i < 500 && (!existsSync(resultPath) || readFileSync(resultPath, 'utf8').trim().split('\n').length < rows + 1); i++) await new Promise((r) => setTimeout(r, 20));
-    const outcomes = readFileSync(resultPath, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[1]);
+    const outcomes = (parse(readFileSync(resultPath, 'utf8')) as string[][]).slice(1).map((cells) => cells[1]);
     const created = outcomes.filter((o) => o === 'created').length;
     const notSent = outcomes.filter((o) => o === 'not_sent').length;
     expect(created + notSent).toBe(rows);
@@ -253,8 +254,8 @@ describe('import_users: the import folder', () => {
     symlinkSync(join(outside, 'secret.csv'), join(dir, 'link.csv'));
     symlinkSync(outside, join(dir, 'sub', 'out'));
     execFileSync('mkfifo', [join(dir, 'pipe.csv')]);
-    symlinkSync(join(outside, 'planted.csv'), join(dir, 'ok.csv.card-1001.result.csv'));
     const harness = await start(dir);
+    symlinkSync(join(outside, 'planted.csv'), join(dir, `ok.csv.${harness.app.identity}.card-1001.result.csv`));
     const cases: Array<[string, string]> = [
       ['../secret.csv', 'outside the import folder'],
       [join(outside, 'secret.csv'), 'outside the import folder'],

@@ -98,7 +98,7 @@ describe('the HTTP service with two accounts', () => {
     expect(status).toBe('confirmation_required');
     const stolen = await call(s, 'delete_user', { loyalty_card_id: 1001, user_id: 5001, confirm_token });
     expect(stolen.isError).toBe(true);
-    expect(JSON.stringify(stolen.content)).toContain('unknown or was already used');
+    expect(JSON.stringify(stolen.content)).toContain('confirm_token was issued for another Coupontools account');
     expect(south.state.holders.some((h) => h.id === 5001)).toBe(true);
     const done = await call(n, 'delete_user', { loyalty_card_id: 1001, user_id: 5001, confirm_token });
     expect(done.isError, JSON.stringify(done)).toBeFalsy();

@@ -65,23 +65,30 @@ describe.each(backends)('%s store', (_name, open) => {
     const other = store.scope(`other-${randomUUID()}`);
     expect((await store.claim('add_stamps:shared', '{}')).claimed).toBe(true);
     expect((await other.claim('add_stamps:shared', '{}')).claimed).toBe(true);
-    await store.issueToken('t-ns', { tool: 'void_user', argsKey: '{}', expiresAt: now + 60_000 });
-    expect(await other.redeemToken('t-ns', 'void_user', '{}')).toBe('unknown');
-    expect(await store.redeemToken('t-ns', 'void_user', '{}')).toBe('ok');
+    await store.issueToken('t-ns', { tool: 'void_user', argsKey: '{}', bound: '', expiresAt: now + 60_000 });
+    expect(await other.redeemToken('t-ns', 'void_user', '{}', '')).toBe('unknown');
+    expect(await store.redeemToken('t-ns', 'void_user', '{}', '')).toBe('ok');
   });
 
   it('a token is spent once, survives a try with other arguments, and expires by the clock', async () => {
-    await store.issueToken('t1', { tool: 'void_user', argsKey: '{"user_id":1}', expiresAt: now + 300_000 });
-    expect(await store.redeemToken('t1', 'void_user', '{"user_id":2}')).toBe('mismatch');
-    expect(await store.redeemToken('t1', 'delete_user', '{"user_id":1}')).toBe('mismatch');
-    expect(await store.redeemToken('t1', 'void_user', '{"user_id":1}')).toBe('ok');
-    expect(await store.redeemToken('t1', 'void_user', '{"user_id":1}')).toBe('unknown');
-    expect(await store.redeemToken('never-issued', 'void_user', '{}')).toBe('unknown');
+    await store.issueToken('t1', { tool: 'void_user', argsKey: '{"user_id":1}', bound: '', expiresAt: now + 300_000 });
+    expect(await store.redeemToken('t1', 'void_user', '{"user_id":2}', '')).toBe('mismatch');
+    expect(await store.redeemToken('t1', 'delete_user', '{"user_id":1}', '')).toBe('mismatch');
+    expect(await store.redeemToken('t1', 'void_user', '{"user_id":1}', '')).toBe('ok');
+    expect(await store.redeemToken('t1', 'void_user', '{"user_id":1}', '')).toBe('unknown');
+    expect(await store.redeemToken('never-issued', 'void_user', '{}', '')).toBe('unknown');
 
-    await store.issueToken('t2', { tool: 'void_user', argsKey: '{}', expiresAt: now + 300_000 });
+    await store.issueToken('t2', { tool: 'void_user', argsKey: '{}', bound: '', expiresAt: now + 300_000 });
     now += 300_000;
-    expect(await store.redeemToken('t2', 'void_user', '{}')).toBe('expired');
-    expect(await store.redeemToken('t2', 'void_user', '{}')).toBe('unknown');
+    expect(await store.redeemToken('t2', 'void_user', '{}', '')).toBe('expired');
+    expect(await store.redeemToken('t2', 'void_user', '{}', '')).toBe('unknown');
+  });
+
+  it('a token bound to what its preview showed is refused as changed once that differs, and left for the unchanged one', async () => {
+    await store.issueToken('t3', { tool: 'import_users', argsKey: '{"file":"a.csv"}', bound: 'sha256:aa/150', expiresAt: now + 300_000 });
+    expect(await store.redeemToken('t3', 'import_users', '{"file":"a.csv"}', 'sha256:bb/2000')).toBe('changed');
+    expect(await store.redeemToken('t3', 'import_users', '{"file":"a.csv"}', '')).toBe('changed');
+    expect(await store.redeemToken('t3', 'import_users', '{"file":"a.csv"}', 'sha256:aa/150')).toBe('ok');
   });
 
   it('50 concurrent claims of one key through two IdempotencyStores (two processes’ worth) make one first caller', async () => {

@@ -14,7 +14,8 @@ const USAGE = `Usage: ${packageInfo.name} import FILE --card ID [--dry-run] [--s
 
 Imports customers from a CSV or JSON-lines file into a loyalty card: plans first (invalid rows,
 duplicates, and with --skip-existing the customers already on the card), then creates holders in
-chunks. Running it again resumes: a journal and a per-row result CSV are written beside FILE.
+chunks. Running it again resumes: a journal and a per-row result CSV, named by the account, are written
+beside FILE. One import of a file into a card runs at a time; a second is refused while it runs.
 Settings are those of ${packageInfo.name} --help (credentials, base URL, sandbox, …).
 `;
 
@@ -125,7 +126,7 @@ export async function main(argv: string[]): Promise<void> {
       process.once('SIGINT', () => process.exit(130));
     });
     try {
-      const plan = await planImport({ cardId: args.card, path: real, skipExisting: args.skipExisting }, api);
+      const plan = await planImport({ account: app.identity, cardId: args.card, path: real, skipExisting: args.skipExisting }, api);
       if (planOnly) {
         process.stdout.write(describe(planReport(plan)));
         return;

@@ -7,6 +7,8 @@ import { InputError } from '../errors.js';
 export type RowRecord = { state: 'created'; id: string | number | null } | { state: 'failed' } | { state: 'unknown' };
 
 export interface JournalState {
+  /** The journal's size as read: a run checks, under its lock, that no other run has written since. */
+  bytes: number;
   fingerprint: string;
   rows: Map<number, RowRecord>;
   unknown: number;
@@ -15,6 +17,7 @@ export interface JournalState {
 
 interface JournalLine {
   journal?: number;
+  account?: string;
   card?: string;
   fingerprint?: string;
   chunk?: number;
@@ -28,9 +31,14 @@ interface JournalLine {
 /** applied: the API answered 2xx; failed: it definitely did not apply; unknown: it may have; not_sent: stopped before sending. */
 export type ChunkOutcome = 'applied' | 'failed' | 'unknown' | 'not_sent';
 
-/** Journal and result files sit beside the input and name the card, so one file imported into two cards keeps two journals. */
-export function sidePaths(input: string, cardId: string): { journal: string; result: string } {
-  return { journal: `${input}.card-${cardId}.journal`, result: `${input}.card-${cardId}.result.csv` };
+/**
+ * Journal and result files sit beside the input and name the account (its identity, accountId)
+ * and the card: one file imported into two cards keeps two journals, and two accounts importing
+ * the same file name into equal card ids never read or overwrite each other's.
+ */
+export function sidePaths(input: string, account: string, cardId: string): { journal: string; result: string } {
+  const stem = `${input}.${account}.card-${cardId}`;
+  return { journal: `${stem}.journal`, result: `${stem}.result.csv` };
 }
 
 /** A file we write must be a regular file or absent: a link planted there could point anywhere. */
@@ -54,7 +62,7 @@ export function readJournal(path: string): JournalState | undefined {
     if (err instanceof InputError) throw err;
     return undefined;
   }
-  const state: JournalState = { fingerprint: '', rows: new Map(), unknown: 0, lastChunk: 0 };
+  const state: JournalState = { bytes: Buffer.byteLength(text), fingerprint: '', rows: new Map(), unknown: 0, lastChunk: 0 };
   for (const raw of text.split('\n')) {
     let line: JournalLine;
     try {
@@ -82,7 +90,7 @@ export class JournalWriter {
   private constructor(private readonly fd: number) {}
 
   /** Continues a journal whose fingerprint matches, or starts a new one. */
-  static open(path: string, header: { card: string; file: string; fingerprint: string }, fresh: boolean): JournalWriter {
+  static open(path: string, header: { account: string; card: string; file: string; fingerprint: string }, fresh: boolean): JournalWriter {
     const writer = new JournalWriter(openForWrite(path, !fresh));
     if (fresh) writer.line({ journal: 1, ...header });
     return writer;
@@ -107,15 +115,27 @@ export class JournalWriter {
 
 export type RowOutcome = 'created' | 'would_create' | 'rejected' | 'unknown' | 'not_sent' | 'invalid' | 'duplicate' | 'existing' | 'already_imported';
 
-/** Quotes a CSV cell when needed, and defuses a leading = + - @ a spreadsheet would run as a formula. */
-function cell(value: string): string {
-  const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+/**
+ * What a spreadsheet may take for the start of a formula (or that some strip before looking):
+ * = + - @, tab, CR, LF, and their full-width forms.
+ */
+const FORMULA_START = /^[=+\-@\t\r\n\uFF1D\uFF0B\uFF0D\uFF20]/;
+
+/**
+ * One CSV cell, safe to open: always quoted (so a comma or newline from the API stays in its
+ * cell), and a value a spreadsheet would run as a formula gets a leading apostrophe, shown as text.
+ */
+function csvCell(value: string | number): string {
+  const text = String(value);
+  const safe = FORMULA_START.test(text) ? `'${text}` : text;
+  return `"${safe.replace(/"/g, '""')}"`;
 }
 
-/** The per-row result file: row, outcome, holder_id, reason; buffered, rewritten whole on every run. */
+const csvLine = (cells: ReadonlyArray<string | number>): string => `${cells.map(csvCell).join(',')}\n`;
+
+/** The per-row result file: row, outcome, holder_id, reason; every cell quoted and defused; buffered, rewritten whole on every run. */
 export class ResultWriter {
-  private buffer = 'row,outcome,holder_id,reason\n';
+  private buffer = csvLine(['row', 'outcome', 'holder_id', 'reason']);
   private readonly fd: number;
 
   constructor(path: string) {
@@ -123,7 +143,8 @@ export class ResultWriter {
   }
 
   add(row: number, outcome: RowOutcome, id?: string | number | null, reason?: string): void {
-    this.buffer += `${row},${outcome},${id ?? ''},${reason ? cell(reason) : ''}\n`;
+    // Every column, the API's holder ids included: none of it is ours to trust.
+    this.buffer += csvLine([row, outcome, id ?? '', reason ?? '']);
     if (this.buffer.length > 64 * 1024) this.flush();
   }
 

@@ -1,5 +1,4 @@
 // The import plan: every row classified (valid, invalid, duplicate, already on the card, already imported) before anything is sent.
-import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { z } from 'zod';
 import type { ToolApi } from '../tool.js';
@@ -8,7 +7,7 @@ import { hasMore, listItems, totalOf, type JsonObject } from '../../tools/respon
 import { userFields } from '../../tools/schemas.js';
 import { ColumnMap, FULL_NAME } from './columns.js';
 import { readJournal, sidePaths, type JournalState } from './journal.js';
-import { openSource, type Layout } from './source.js';
+import { fileIdentity, openSource, type FileIdentity, type Layout } from './source.js';
 import { InputError } from '../errors.js';
 import { encodeListQuery } from '../wire-profile.js';
 
@@ -20,6 +19,8 @@ const HOLDER_PAGE = 200;
 const HOLDER_PAGES_IN_FLIGHT = 4;
 
 export interface ImportJob {
+  /** The account's identity (accountId): its journal and result files are named by it. */
+  account: string;
   cardId: string;
   /** Real path of the input, already checked. */
   path: string;
@@ -58,7 +59,12 @@ export interface Plan {
   problems: Array<{ row: number; reason: string }>;
   /** Rows whose earlier outcome was unknown and that were checked against the card's holders. */
   checked: number;
+  /** The file as planned: the run and a confirm_token hold to exactly this content. */
+  source: FileIdentity;
+  /** `sha256:<hex>` of the content: a journal continues only for the same content. */
   fingerprint: string;
+  /** The journal's size when planned (undefined: none): a run refuses if another run wrote to it since. */
+  journalBytes: number | undefined;
   /** The earlier journal is continued (same file, same card) rather than started anew. */
   resume: boolean;
   known: Known;
@@ -103,8 +109,8 @@ function userOf(cells: Array<[string, string]>, columns: ColumnMap): JsonObject 
 }
 
 /** Classifies every row of one pass over the file; the plan and the run both read the file through this. */
-export async function* classify(job: ImportJob, known: Known, onLayout?: (layout: Layout, columns: ColumnMap) => void): AsyncGenerator<Verdict> {
-  const { layout, rows } = await openSource(job.path);
+export async function* classify(job: ImportJob, known: Known, source: FileIdentity, onLayout?: (layout: Layout, columns: ColumnMap) => void): AsyncGenerator<Verdict> {
+  const { layout, rows } = await openSource(job.path, source);
   const columns = new ColumnMap();
   for (const header of layout.headers) columns.target(header);
   onLayout?.(layout, columns);
@@ -187,10 +193,11 @@ export async function holderKeys(api: ToolApi, cardId: string): Promise<Map<stri
 
 /** Plans an import: one pass over the file (and one over the card's holders when needed); sends nothing. */
 export async function planImport(job: ImportJob, api: ToolApi): Promise<Plan> {
-  const stat = statSync(job.path);
-  const fingerprint = `${stat.size}:${Math.round(stat.mtimeMs)}`;
-  const files = sidePaths(job.path, job.cardId);
+  const source = await fileIdentity(job.path);
+  const fingerprint = `sha256:${source.sha256}`;
+  const files = sidePaths(job.path, job.account, job.cardId);
   let journal = readJournal(files.journal);
+  const journalBytes = journal?.bytes;
   if (journal && journal.fingerprint !== fingerprint) {
     if (!job.skipExisting) {
       throw new InputError(
@@ -207,7 +214,7 @@ export async function planImport(job: ImportJob, api: ToolApi): Promise<Plan> {
   let layout: Layout | undefined;
   let columns: ColumnMap | undefined;
   let checked = 0;
-  for await (const verdict of classify(job, known, (l, c) => ((layout = l), (columns = c)))) {
+  for await (const verdict of classify(job, known, source, (l, c) => ((layout = l), (columns = c)))) {
     counts.total++;
     if (verdict.kind === 'invalid' || verdict.kind === 'duplicate') {
       counts[verdict.kind]++;
@@ -222,5 +229,5 @@ export async function planImport(job: ImportJob, api: ToolApi): Promise<Plan> {
   }
   if (!layout || !columns) throw new InputError('The file could not be read.');
   const map = columns as ColumnMap;
-  return { job, layout, columns: map.summary(), counts, problems, checked, fingerprint, resume: journal !== undefined, known, files };
+  return { job, layout, columns: map.summary(), counts, problems, checked, source, fingerprint, journalBytes, resume: journal !== undefined, known, files };
 }

@@ -1,11 +1,14 @@
 // Running a planned import: chunks through the bulk endpoint, a few in flight, journaled, with progress and a per-row result file.
+import { lstatSync } from 'node:fs';
 import { basename } from 'node:path';
-import { CoupontoolsError } from '../errors.js';
+import { CoupontoolsError, InputError } from '../errors.js';
 import type { ToolApi, ToolContext } from '../tool.js';
 import type { JsonObject } from '../../tools/responses.js';
 import { bulkOutcomes, bulkRequest } from './bulk.js';
 import { JournalWriter, ResultWriter, type ChunkOutcome, type RowOutcome } from './journal.js';
+import { acquireImportLock } from './lock.js';
 import { MAX_PROBLEMS_SHOWN, classify, type Plan, type PlanCounts } from './plan.js';
+import { sameFile } from './source.js';
 
 /** Users per bulk request: well under the API's 500 and, at 255 characters a field, under its 1 MB body limit. */
 export const CHUNK_ROWS = 200;
@@ -82,9 +85,31 @@ interface Chunk {
  * chunks in flight and are rethrown.
  */
 export async function runImport(plan: Plan, api: ToolApi, context: ToolContext): Promise<ImportReport> {
+  const lock = acquireImportLock(plan.files.journal, `${basename(plan.job.path)} into card ${plan.job.cardId}`);
+  try {
+    checkStillPlanned(plan);
+    return await runLocked(plan, api, context);
+  } finally {
+    lock.release();
+  }
+}
+
+/** Under the lock: the file and the journal are still what the plan read, or nothing is sent. */
+function checkStillPlanned(plan: Plan): void {
+  const file = basename(plan.job.path);
+  const now = lstatSync(plan.job.path, { throwIfNoEntry: false });
+  if (!now || !sameFile(now, plan.source)) throw new InputError(`${file} changed after it was planned; nothing was sent. Run the import again for a new plan.`);
+  if (lstatSync(plan.files.journal, { throwIfNoEntry: false })?.size !== plan.journalBytes) {
+    throw new InputError(
+      `Another run of this import wrote to ${basename(plan.files.journal)} after this one was planned; nothing was sent. Run the same import again: it plans from the journal as it is now, so nobody is created twice.`,
+    );
+  }
+}
+
+async function runLocked(plan: Plan, api: ToolApi, context: ToolContext): Promise<ImportReport> {
   const { job, files } = plan;
   const total = plan.counts.to_create;
-  const journal = JournalWriter.open(files.journal, { card: job.cardId, file: basename(job.path), fingerprint: plan.fingerprint }, !plan.resume);
+  const journal = JournalWriter.open(files.journal, { account: job.account, card: job.cardId, file: basename(job.path), fingerprint: plan.fingerprint }, !plan.resume);
   const results = new ResultWriter(files.result);
   // Chunks already sent finish whatever the caller's signal does: their answer is what the journal needs.
   const untilAnswered = new AbortController().signal;
@@ -177,7 +202,7 @@ export async function runImport(plan: Plan, api: ToolApi, context: ToolContext):
   context.progress(0, total);
   let chunk: Chunk = { number: nextChunk, rows: [], users: [], bytes: 0 };
   try {
-    for await (const verdict of classify(job, plan.known)) {
+    for await (const verdict of classify(job, plan.known, plan.source)) {
       switch (verdict.kind) {
         case 'invalid':
         case 'duplicate':

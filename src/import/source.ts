@@ -1,5 +1,6 @@
 // Reading a customer file safely and as a stream: path checks, encoding, delimiter and header detection, CSV or JSON lines.
-import { closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readSync, realpathSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { InputError } from '../errors.js';
@@ -71,18 +72,44 @@ export function resolveImportFile(dir: string, file: string): string {
   return real;
 }
 
-/** Opens a checked path without following a link swapped in since the check, and only if it is still a regular file. */
-function openRegular(path: string): number {
+/**
+ * Opens a checked path without following a link swapped in since the check, and only if it is
+ * still a regular file — and, given `expect`, still the file that was planned.
+ */
+function openRegular(path: string, expect?: FileIdentity): number {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  if (!fstatSync(fd).isFile()) {
+  const stat = fstatSync(fd);
+  if (!stat.isFile() || (expect && !sameFile(stat, expect))) {
     closeSync(fd);
-    throw new InputError('The import file is not a regular file.');
+    throw new InputError(stat.isFile() ? 'The import file changed after it was planned. Run the import again for a new plan.' : 'The import file is not a regular file.');
   }
   return fd;
 }
 
-function sniffBytes(path: string): Buffer {
+/** What the file was when planned: its content's hash, and size, mtime and inode for a fast look that nothing was swapped. */
+export interface FileIdentity {
+  sha256: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+/** The same file as when `before` was taken, by the fast look (size, mtime, inode). */
+export function sameFile(stat: Pick<Stats, 'size' | 'mtimeMs' | 'ino'>, before: FileIdentity): boolean {
+  return stat.size === before.size && stat.mtimeMs === before.mtimeMs && stat.ino === before.ino;
+}
+
+/** Hashes the whole file through one descriptor, so what is hashed is what fstat describes. */
+export async function fileIdentity(path: string): Promise<FileIdentity> {
   const fd = openRegular(path);
+  const { size, mtimeMs, ino } = fstatSync(fd);
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream('', { fd, highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) hash.update(chunk);
+  return { sha256: hash.digest('hex'), size, mtimeMs, ino };
+}
+
+function sniffBytes(path: string, expect?: FileIdentity): Buffer {
+  const fd = openRegular(path, expect);
   try {
     const buf = Buffer.alloc(SNIFF_BYTES);
     const n = readSync(fd, buf, 0, SNIFF_BYTES, 0);
@@ -147,9 +174,9 @@ function countOutsideQuotes(line: string, d: string): number {
 }
 
 /** The file as text chunks in its own encoding (a BOM is dropped by the decoder). */
-async function* textOf(path: string, encoding: string): AsyncGenerator<string> {
+async function* textOf(path: string, encoding: string, expect?: FileIdentity): AsyncGenerator<string> {
   const decoder = new TextDecoder(encoding);
-  const stream = createReadStream('', { fd: openRegular(path), highWaterMark: 64 * 1024 });
+  const stream = createReadStream('', { fd: openRegular(path, expect), highWaterMark: 64 * 1024 });
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     const text = decoder.decode(chunk, { stream: true });
     if (text) yield text;
@@ -160,17 +187,20 @@ async function* textOf(path: string, encoding: string): AsyncGenerator<string> {
 
 const blank = (cells: readonly string[]): boolean => cells.every((c) => c.trim() === '');
 
-/** Opens the file for one pass: detects everything, finds the header row, and streams the data rows after it. */
-export async function openSource(path: string): Promise<OpenedSource> {
-  const sample = sniffBytes(path);
+/**
+ * Opens the file for one pass: detects everything, finds the header row, and streams the data rows
+ * after it. Given `expect`, a file that is no longer the one planned is refused before a row is read.
+ */
+export async function openSource(path: string, expect?: FileIdentity): Promise<OpenedSource> {
+  const sample = sniffBytes(path, expect);
   const encoding = detectEncoding(sample);
   const head = new TextDecoder(encoding).decode(sample).replace(/^\uFEFF/, '');
-  if (head.trimStart().startsWith('{')) return openJsonLines(path, encoding);
+  if (head.trimStart().startsWith('{')) return openJsonLines(path, encoding, expect);
   const delimiter = detectDelimiter(head);
   // The CSV parser loads with the first CSV file, not with the server.
   const { parse } = await import('csv-parse');
   const parser = parse({ delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: false, max_record_size: MAX_RECORD_BYTES });
-  Readable.from(textOf(path, encoding)).on('error', (err) => parser.destroy(err)).pipe(parser);
+  Readable.from(textOf(path, encoding, expect)).on('error', (err) => parser.destroy(err)).pipe(parser);
   const records = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;
   const next = async (): Promise<IteratorResult<string[]>> => {
     try {
@@ -222,12 +252,12 @@ export async function openSource(path: string): Promise<OpenedSource> {
 }
 
 /** JSON lines: one object per line; keys are the column names and values must be text or numbers. */
-function openJsonLines(path: string, encoding: string): OpenedSource {
+function openJsonLines(path: string, encoding: string, expect?: FileIdentity): OpenedSource {
   const layout: Layout = { format: 'jsonl', encoding, headers: [], headerRow: 0 };
   const seen = new Set<string>();
   async function* lines(): AsyncGenerator<string> {
     let carry = '';
-    for await (const text of textOf(path, encoding)) {
+    for await (const text of textOf(path, encoding, expect)) {
       const parts = (carry + text).split('\n');
       carry = parts.pop() ?? '';
       if (carry.length > MAX_RECORD_BYTES) throw new InputError(`A line is longer than ${MAX_RECORD_BYTES} bytes: this is not a JSON-lines customer file.`);

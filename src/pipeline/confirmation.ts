@@ -26,6 +26,7 @@ export async function confirmation(call: Call, gate: ConfirmGate, gated: boolean
     tool: tool.name,
     args,
     token: typeof call.token === 'string' ? call.token : undefined,
+    ...(tool.confirmBinding ? { bound: await tool.confirmBinding(args, call.api) } : {}),
     // The effect carries API text to a human: redacted, then one bounded line of plain characters.
     describe: async () => promptLine(shape.redact(tool.describeEffect ? await tool.describeEffect(args, call.api) : `${tool.title} with ${JSON.stringify(args)}.`)),
     elicit,

@@ -83,7 +83,7 @@ export class MemoryStore implements StateStore {
     this.backing.tokens.set(this.full(token), grant);
   }
 
-  async redeemToken(token: string, tool: string, argsKey: string): Promise<Redemption> {
+  async redeemToken(token: string, tool: string, argsKey: string, bound: string): Promise<Redemption> {
     const grant = this.backing.tokens.get(this.full(token));
     if (!grant) return 'unknown';
     if (grant.expiresAt <= this.backing.now()) {
@@ -91,6 +91,7 @@ export class MemoryStore implements StateStore {
       return 'expired';
     }
     if (grant.tool !== tool || grant.argsKey !== argsKey) return 'mismatch';
+    if (grant.bound !== bound) return 'changed';
     this.backing.tokens.delete(this.full(token));
     return 'ok';
   }

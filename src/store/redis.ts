@@ -46,6 +46,7 @@ if not v then return 'unknown' end
 local grant = cjson.decode(v)
 if tonumber(grant.expiresAt) <= tonumber(ARGV[3]) then redis.call('DEL', KEYS[1]) return 'expired' end
 if grant.tool ~= ARGV[1] or grant.argsKey ~= ARGV[2] then return 'mismatch' end
+if (grant.bound or '') ~= ARGV[4] then return 'changed' end
 redis.call('DEL', KEYS[1])
 return 'ok'`;
 
@@ -187,13 +188,13 @@ export class RedisStore implements StateStore {
   async issueToken(token: string, grant: TokenGrant): Promise<void> {
     // Kept one more lifetime past expiry, so a late redemption is told "expired" rather than "unknown".
     const keepMs = Math.max(1, 2 * (grant.expiresAt - this.conn.now()));
-    const value = JSON.stringify({ tool: grant.tool, argsKey: grant.argsKey, expiresAt: grant.expiresAt });
+    const value = JSON.stringify({ tool: grant.tool, argsKey: grant.argsKey, bound: grant.bound, expiresAt: grant.expiresAt });
     await this.conn.run('record the confirm token', () => this.conn.client.set(this.key('confirm', token), value, { expiration: { type: 'PX', value: keepMs } }));
   }
 
-  async redeemToken(token: string, tool: string, argsKey: string): Promise<Redemption> {
-    const answer = await this.eval('check the confirm token', REDEEM, this.key('confirm', token), [tool, argsKey, String(this.conn.now())]);
-    if (answer === 'ok' || answer === 'unknown' || answer === 'expired' || answer === 'mismatch') return answer;
+  async redeemToken(token: string, tool: string, argsKey: string, bound: string): Promise<Redemption> {
+    const answer = await this.eval('check the confirm token', REDEEM, this.key('confirm', token), [tool, argsKey, String(this.conn.now()), bound]);
+    if (answer === 'ok' || answer === 'unknown' || answer === 'expired' || answer === 'mismatch' || answer === 'changed') return answer;
     throw new StoreUnavailableError(`the shared state store (Redis) gave an unexpected answer to a confirm token check: ${String(answer)}`);
   }
 

@@ -32,12 +32,17 @@ export type ClaimAnswer = { claimed: true; ticket: string } | { claimed: false; 
 export interface TokenGrant {
   tool: string;
   argsKey: string;
+  /** What else the preview showed that the token confirms (GateRequest.bound); '' when nothing. */
+  bound: string;
   /** ms since the epoch, by the store's clock. */
   expiresAt: number;
 }
 
-/** `ok` spends the token; a token for other arguments is left for the right ones. */
-export type Redemption = 'ok' | 'unknown' | 'expired' | 'mismatch';
+/**
+ * `ok` spends the token; a token for other arguments is left for the right ones (`mismatch`), and
+ * so is one whose arguments match but whose preview no longer holds (`changed`).
+ */
+export type Redemption = 'ok' | 'unknown' | 'expired' | 'mismatch' | 'changed';
 
 export interface StoreReadiness {
   ok: boolean;
@@ -61,8 +66,8 @@ export interface StateStore {
    */
   settle(id: string, ticket: string, result: CallToolResult | undefined): Promise<void>;
   issueToken(token: string, grant: TokenGrant): Promise<void>;
-  /** Spends the token if it was issued for exactly this tool and these arguments and has not expired. */
-  redeemToken(token: string, tool: string, argsKey: string): Promise<Redemption>;
+  /** Spends the token if it was issued for exactly this tool, these arguments and this `bound`, and has not expired. */
+  redeemToken(token: string, tool: string, argsKey: string, bound: string): Promise<Redemption>;
   /** Whether writes that need the store can run now (the HTTP service's /readyz). */
   ready(): Promise<StoreReadiness>;
   /** The same backing store under another namespace (one per account; one connection for all). */

@@ -1,5 +1,6 @@
 // import_users: plans and runs a customer-file import from the operator's import folder through the bulk endpoint.
 import { z } from 'zod';
+import { canonical } from '../../src/confirm.js';
 import { planImport, type Plan } from '../../src/import/plan.js';
 import { planReport, runImport } from '../../src/import/run.js';
 import { resolveImportFile } from '../../src/import/source.js';
@@ -18,14 +19,17 @@ const input = z.strictObject({
 });
 type Args = z.output<typeof input>;
 
-/** The tool for one import folder; offered only when the operator set COUPONTOOLS_IMPORT_DIR. */
-export function importUsers(dir: string): ToolDefinition {
+/**
+ * The tool for one account's import folder; offered only when the operator set COUPONTOOLS_IMPORT_DIR.
+ * `account` (its identity) names the journal and result files it writes.
+ */
+export function importUsers(dir: string, account: string): ToolDefinition {
   // The confirmation gate, its preview and the run read the same plan within one call: planned once per call.
   const plans = new WeakMap<Args, Promise<Plan>>();
   const planFor = (args: Args, api: ToolApi): Promise<Plan> => {
     let plan = plans.get(args);
     if (!plan) {
-      const job = { cardId: args.loyalty_card_id, path: resolveImportFile(dir, args.file), skipExisting: args.skip_existing === true };
+      const job = { account, cardId: args.loyalty_card_id, path: resolveImportFile(dir, args.file), skipExisting: args.skip_existing === true };
       plan = planImport(job, api);
       plans.set(args, plan);
     }
@@ -47,6 +51,11 @@ export function importUsers(dir: string): ToolDefinition {
     async describeEffect(args, api) {
       const { counts } = await planFor(args, api);
       return `Create ${counts.to_create} new card holders on ${await describeCard(api, args.loyalty_card_id)} from ${args.file} (${counts.invalid} invalid and ${counts.duplicate + counts.existing + counts.already_imported} duplicate or existing rows skipped).`;
+    },
+    // A confirm_token covers this content and these numbers: a file changed since the preview needs a new one.
+    async confirmBinding(args, api) {
+      const { source, counts } = await planFor(args, api);
+      return canonical({ sha256: source.sha256, size: source.size, counts });
     },
     verifyHint: 'run import_users again with the same arguments: it checks uncertain rows against the card before sending',
     async handler(args, api, context) {
