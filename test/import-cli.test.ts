@@ -97,6 +97,54 @@ describe('coupontools-mcp import', () => {
     expect(new Set(emails).size).toBe(2000);
   });
 
+  it('two import processes at once on one file: the second is refused naming the first, and every customer is created once', async () => {
+    sandbox = await startSandbox({ apiKey: KEY, apiSecret: SECRET });
+    const dir = mkdtempSync(join(tmpdir(), 'ct-import-cli-'));
+    const file = customers(dir, 500, 'both');
+    // The first process's chunks wait in the sandbox until the test lets them go.
+    sandbox.inject({ path: /\/stats\/bulk$/, hold: true, times: Infinity });
+    const first = spawn(process.execPath, [BIN, 'import', file, '--card', '1001'], { env: cleanEnv(live(sandbox)), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    first.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const ended = new Promise<number | null>((resolve) => first.on('close', resolve));
+    while (sandbox.held === 0) await new Promise((r) => setTimeout(r, 5));
+
+    const second = await runBuilt('index.js', ['import', file, '--card', '1001'], live(sandbox));
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(`An import of both.csv into card 1001 is already running (process ${first.pid} on `);
+    expect(second.stderr).toContain('nothing was sent');
+    sandbox.clearFaults();
+    sandbox.release();
+    expect(await ended).toBe(0);
+    expect(out).toContain('500 created');
+    const emails = sandbox.state.holders.filter((h) => h.email.startsWith('both-')).map((h) => h.email);
+    expect(emails).toHaveLength(500);
+    expect(new Set(emails).size).toBe(500);
+    expect(sandbox.requests.filter((r) => r.path.endsWith('/stats/bulk'))).toHaveLength(3);
+  });
+
+  it('two shops importing the same file into equal card ids keep their own journal and result file', async () => {
+    sandbox = await startSandbox({ apiKey: KEY, apiSecret: SECRET });
+    const other = await startSandbox({ apiKey: 'other-shop', apiSecret: SECRET });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'ct-import-cli-'));
+      const file = customers(dir, 30, 'shared');
+      const mine = await runBuilt('index.js', ['import', file, '--card', '1001'], live(sandbox));
+      expect(mine.code, mine.stderr).toBe(0);
+      const theirs = await runBuilt('index.js', ['import', file, '--card', '1001'], { ...live(other), COUPONTOOLS_API_KEY: 'other-shop' });
+      expect(theirs.code, theirs.stderr).toBe(0);
+      // The second shop's run is its own first run: it does not read the first shop's journal as "imported before".
+      expect(theirs.stdout).toContain('0 imported before, 30 to create');
+      expect(theirs.stdout).toContain('30 created');
+      expect(other.state.holders.filter((h) => h.email.startsWith('shared-'))).toHaveLength(30);
+      const written = readdirSync(dir).filter((name) => name !== 'shared.csv');
+      expect(written).toHaveLength(4);
+      expect(new Set(written.map((name) => /^shared\.csv\.(account-[0-9a-f]{16})\.card-1001\.(journal|result\.csv)$/.exec(name)?.[1])).size).toBe(2);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('says what is wrong with exit 2 and sends nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ct-import-cli-'));
     const file = customers(dir, 2, 'bad');

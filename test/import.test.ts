@@ -1,7 +1,7 @@
 // import_users over MCP against the loopback sandbox: messy files, dedupe, confirmation, faults, cancel and resume, path checks.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { parse } from 'csv-parse/sync';
@@ -300,4 +300,103 @@ describe('import_users: the result frame', () => {
     const frame = JSON.stringify({ jsonrpc: '2.0', id: 1, result });
     expect(Buffer.byteLength(frame)).toBeLessThan(64 * 1024);
   }, 300_000);
+});
+
+describe('import_users: one run at a time', () => {
+  it('a second call on the same file while the first is sending is refused, naming the running import; every customer is created once', async () => {
+    const dir = folder();
+    writeFileSync(join(dir, 'twice.csv'), customers(300, 'twice'));
+    const harness = await start(dir);
+    // The first chunk is held in the sandbox until the test lets it go: the order of events is the test's, not the clock's.
+    harness.sandbox.inject({ path: BULK, hold: true });
+    const first = harness.call('import_users', { loyalty_card_id: CARD, file: 'twice.csv' });
+    while (harness.sandbox.held === 0) await new Promise((r) => setTimeout(r, 5));
+    const second = await harness.call('import_users', { loyalty_card_id: CARD, file: 'twice.csv' });
+    expect(second.isError).toBe(true);
+    expect(textOf(second)).toMatch(/An import of twice\.csv into card 1001 is already running \(process \d+ on .+, started .+\); nothing was sent/);
+    harness.sandbox.release();
+    expect(structured(await first)).toMatchObject({ status: 'done', created: 300, sent: { rows: 300, chunks: 2 } });
+    // The first run's two chunks, and nothing from the second.
+    expect(bulkRequests(harness)).toBe(2);
+    createdOnce(harness, 'twice', 300);
+    // The lock went with the run: the same import again resumes (nothing left to create).
+    expect(structured(await harness.call('import_users', { loyalty_card_id: CARD, file: 'twice.csv' }))).toMatchObject({ created: 0, rows: { already_imported: 300 } });
+  });
+
+  it('a lock left by a dead process on this host is taken over; one from another host, or unreadable, is not', async () => {
+    const dir = folder();
+    writeFileSync(join(dir, 'stale.csv'), customers(3, 'stale'));
+    const harness = await start(dir);
+    const lock = join(dir, `stale.csv.${harness.app.identity}.card-1001.journal.lock`);
+    // A pid that provably is not running: a child that has exited and been reaped.
+    const dead = execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    writeFileSync(lock, JSON.stringify({ pid: Number(dead), host: hostname(), started: '2026-01-01T00:00:00.000Z' }));
+    expect(structured(await harness.call('import_users', { loyalty_card_id: CARD, file: 'stale.csv' }))).toMatchObject({ created: 3 });
+    expect(existsSync(lock)).toBe(false);
+
+    writeFileSync(join(dir, 'other.csv'), customers(3, 'other'));
+    const otherLock = join(dir, `other.csv.${harness.app.identity}.card-1001.journal.lock`);
+    for (const content of [JSON.stringify({ pid: Number(dead), host: 'another-host.example', started: '2026-01-01T00:00:00.000Z' }), '{"pid":']) {
+      writeFileSync(otherLock, content);
+      const refused = await harness.call('import_users', { loyalty_card_id: CARD, file: 'other.csv' });
+      expect(refused.isError).toBe(true);
+      expect(textOf(refused)).toContain('is already running');
+      expect(textOf(refused)).toContain(`remove other.csv.${harness.app.identity}.card-1001.journal.lock`);
+    }
+    expect(harness.sandbox.state.holders.filter((x) => x.email.startsWith('other-'))).toHaveLength(0);
+  });
+});
+
+describe('import_users: a confirmation covers the file it previewed', () => {
+  it('a file replaced between preview and confirm (more rows, or the same size with other customers) needs a new preview; nothing is created', async () => {
+    const dir = folder();
+    writeFileSync(join(dir, 'swap.csv'), customers(150, 'swap'));
+    const harness = await start(dir, { COUPONTOOLS_CONFIRM: 'auto' });
+    const preview = structured(await harness.call('import_users', { loyalty_card_id: CARD, file: 'swap.csv' }));
+    expect(preview.status).toBe('confirmation_required');
+    expect(String(preview.effect)).toContain('Create 150 new card holders');
+
+    writeFileSync(join(dir, 'swap.csv'), customers(2000, 'swap'));
+    const more = await harness.call('import_users', { loyalty_card_id: CARD, file: 'swap.csv', confirm_token: preview.confirm_token });
+    expect(more.isError).toBe(true);
+    expect(textOf(more)).toContain('confirm_token was issued for what the preview showed, and that has changed since');
+    // Same byte count, same row count, other people: only the content hash tells.
+    writeFileSync(join(dir, 'swap.csv'), customers(150, 'swop'));
+    const same = await harness.call('import_users', { loyalty_card_id: CARD, file: 'swap.csv', confirm_token: preview.confirm_token });
+    expect(same.isError).toBe(true);
+    expect(textOf(same)).toContain('has changed since');
+    expect(bulkRequests(harness)).toBe(0);
+    expect(harness.sandbox.state.holders.filter((x) => /^sw[ao]p-/.test(x.email))).toHaveLength(0);
+
+    // Put back as previewed, the token is good (it was never spent).
+    writeFileSync(join(dir, 'swap.csv'), customers(150, 'swap'));
+    expect(structured(await harness.call('import_users', { loyalty_card_id: CARD, file: 'swap.csv', confirm_token: preview.confirm_token }))).toMatchObject({ created: 150 });
+    createdOnce(harness, 'swap', 150);
+  });
+});
+
+describe('import_users: the result file is safe to open', () => {
+  it('holder ids and reasons from a hostile API stay one quoted cell each, and no cell starts a formula', async () => {
+    const dir = folder();
+    writeFileSync(join(dir, 'hostile.csv'), customers(7, 'hostile'));
+    const harness = await start(dir);
+    const ids = ['=HYPERLINK("http://evil.example","x")', '+1,=2', '-3+4', '@SUM(A1:A9)', '\t=1', '\r=1', '＝1+1'];
+    harness.sandbox.inject({
+      path: BULK,
+      status: 200,
+      body: { results: [...ids.slice(0, 6).map((id, index) => ({ index, id })), { index: 6, status: 'error', error: { message: '=cmd|" /C calc"!A0, and more' } }] },
+    });
+    const done = structured(await harness.call('import_users', { loyalty_card_id: CARD, file: 'hostile.csv' }));
+    expect(done).toMatchObject({ created: 6, rejected: 1 });
+    const text = readFileSync(join(dir, String(done.result_file)), 'utf8');
+    const records = parse(text, { relax_column_count: true }) as string[][];
+    expect(records).toHaveLength(1 + 7);
+    for (const record of records) {
+      expect(record, JSON.stringify(record)).toHaveLength(4);
+      for (const cell of record) expect(cell, JSON.stringify(record)).not.toMatch(/^[=+\-@\t\r\n＝＋－＠]/);
+    }
+    // Defused, not lost: the text after the apostrophe is the API's.
+    expect(records.slice(1, 7).map((r) => r[2])).toEqual(ids.slice(0, 6).map((id) => `'${id}`));
+    expect(records[7]?.[3]).toBe(`'=cmd|" /C calc"!A0, and more`);
+  });
 });
