@@ -3,7 +3,7 @@ import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFil
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { InputError } from '../errors.js';
+import { InputError } from '../coupontools/errors.js';
 
 /** What the lock file holds: enough to tell who runs the import, and whether they still live. */
 interface Holder {

@@ -1,10 +1,10 @@
 // import_users: plans and runs a customer-file import from the operator's import folder through the bulk endpoint.
 import { z } from 'zod';
-import { canonical } from '../../src/confirm.js';
+import { canonical } from '../../src/state/store.js';
 import { planImport, type Plan } from '../../src/import/plan.js';
 import { planReport, runImport } from '../../src/import/run.js';
 import { resolveImportFile } from '../../src/import/source.js';
-import { defineTool, type ToolApi, type ToolDefinition } from '../../src/tool.js';
+import { defineTool, type ToolApi, type ToolDefinition } from '../../src/mcp/tool.js';
 import { describeCard } from '../responses.js';
 import { loyaltyCardId } from '../schemas.js';
 
