@@ -140,7 +140,8 @@ export async function main(argv: string[]): Promise<void> {
     }
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError || err instanceof InputError) {
-      process.stderr.write(`${packageInfo.name} import: ${err.message}\n${err instanceof UsageError ? `\n${USAGE}` : ''}`);
+      // Bad input is found before anything is sent, as the tool's answer says too.
+      process.stderr.write(`${packageInfo.name} import: ${err.message}${err instanceof InputError ? ' Nothing was sent.' : ''}\n${err instanceof UsageError ? `\n${USAGE}` : ''}`);
       process.exitCode = 2;
       return;
     }

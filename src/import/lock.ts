@@ -71,7 +71,7 @@ export function acquireImportLock(journal: string, what: string): ImportLock {
       if (!holder || holder.host !== me.host || alive(holder.pid)) {
         const who = holder ? `process ${holder.pid} on ${holder.host}, started ${holder.started}` : 'a run whose lock file cannot be read';
         throw new InputError(
-          `An import of ${what} is already running (${who}); nothing was sent. Wait for it to finish, then run the same import again: it resumes from the journal. If no such import is running, remove ${basename(path)}.`,
+          `An import of ${what} is already running (${who}). Wait for it to finish, then run the same import again: it resumes from the journal. If no such import is running, remove ${basename(path)}.`,
         );
       }
       takeOver(path, ino);
@@ -90,7 +90,7 @@ export function acquireImportLock(journal: string, what: string): ImportLock {
       closeSync(fd);
     }
   }
-  throw new InputError(`The import lock ${basename(path)} keeps changing under this run; nothing was sent. Try again.`);
+  throw new InputError(`The import lock ${basename(path)} keeps changing under this run. Try again.`);
 }
 
 /**

@@ -98,10 +98,10 @@ export async function runImport(plan: Plan, api: ToolApi, context: ToolContext):
 function checkStillPlanned(plan: Plan): void {
   const file = basename(plan.job.path);
   const now = lstatSync(plan.job.path, { throwIfNoEntry: false });
-  if (!now || !sameFile(now, plan.source)) throw new InputError(`${file} changed after it was planned; nothing was sent. Run the import again for a new plan.`);
+  if (!now || !sameFile(now, plan.source)) throw new InputError(`${file} changed after it was planned. Run the import again for a new plan.`);
   if (lstatSync(plan.files.journal, { throwIfNoEntry: false })?.size !== plan.journalBytes) {
     throw new InputError(
-      `Another run of this import wrote to ${basename(plan.files.journal)} after this one was planned; nothing was sent. Run the same import again: it plans from the journal as it is now, so nobody is created twice.`,
+      `Another run of this import wrote to ${basename(plan.files.journal)} after this one was planned. Run the same import again: it plans from the journal as it is now, so nobody is created twice.`,
     );
   }
 }

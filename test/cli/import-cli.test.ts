@@ -112,7 +112,7 @@ describe('coupontools-mcp import', () => {
     const second = await runBuilt('index.js', ['import', file, '--card', '1001'], live(sandbox));
     expect(second.code).toBe(2);
     expect(second.stderr).toContain(`An import of both.csv into card 1001 is already running (process ${first.pid} on `);
-    expect(second.stderr).toContain('nothing was sent');
+    expect(second.stderr).toContain('Nothing was sent.');
     sandbox.clearFaults();
     sandbox.release();
     expect(await ended).toBe(0);

@@ -313,7 +313,7 @@ describe('import_users: one run at a time', () => {
     while (harness.sandbox.held === 0) await new Promise((r) => setTimeout(r, 5));
     const second = await harness.call('import_users', { loyalty_card_id: CARD, file: 'twice.csv' });
     expect(second.isError).toBe(true);
-    expect(textOf(second)).toMatch(/An import of twice\.csv into card 1001 is already running \(process \d+ on .+, started .+\); nothing was sent/);
+    expect(textOf(second)).toMatch(/An import of twice\.csv into card 1001 is already running \(process \d+ on .+, started .+\)\. Wait for it to finish.* Nothing was sent\.$/);
     harness.sandbox.release();
     expect(structured(await first)).toMatchObject({ status: 'done', created: 300, sent: { rows: 300, chunks: 2 } });
     // The first run's two chunks, and nothing from the second.

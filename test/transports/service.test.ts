@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountId } from '../../src/coupontools/accounts.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { connect, raw, runBuilt, startHttpService, type HttpService } from '../support/binary.js';
 
@@ -122,9 +123,15 @@ describe('the HTTP service with two accounts', () => {
     const lines = readFileSync(auditPath, 'utf8')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { account: string; tool: string; outcome: string });
+      .map((l) => JSON.parse(l) as { account: string; account_id: string; tool: string; outcome: string });
     expect(lines.length).toBeGreaterThanOrEqual(6);
     for (const line of lines) expect(['north', 'south']).toContain(line.account);
+    // Each name's lines carry its one identity (a hash of its base URL and client id), and the two differ.
+    const ids = (name: string) => new Set(lines.filter((l) => l.account === name).map((l) => l.account_id));
+    expect([...ids('north'), ...ids('south')]).toEqual([
+      accountId({ baseUrl: north.url, apiKey: 'north-key', sandbox: false, sandboxState: undefined }),
+      accountId({ baseUrl: south.url, apiKey: 'south-key', sandbox: false, sandboxState: undefined }),
+    ]);
     expect(lines.filter((l) => l.tool === 'add_stamps').map((l) => [l.account, l.outcome])).toEqual([
       ['north', 'ok'],
       ['north', 'replayed'],
