@@ -52,6 +52,13 @@ describe('wing rules', () => {
     expect(await lint(file, code)).toEqual([]);
   });
 
+  it('keep at most 4 files at the top of src/, none sharing its base name with a file in a wing', () => {
+    const top = new Set(sourceFiles('src').filter((f) => !f.slice(4).includes('/')).map((f) => f.slice(4)));
+    const inWings = sourceFiles('src').filter((f) => f.slice(4).includes('/'));
+    expect(top.size).toBeLessThanOrEqual(4);
+    expect(inWings.filter((f) => top.has(f.slice(f.lastIndexOf('/') + 1)))).toEqual([]);
+  });
+
   it('hold in every source file but the entry point: a new folder cannot slip past them', async () => {
     const unruled: string[] = [];
     for (const file of [...sourceFiles('src'), ...sourceFiles('tools')]) {
