@@ -191,6 +191,12 @@ export async function holderKeys(api: ToolApi, cardId: string): Promise<Map<stri
   return keys;
 }
 
+/** What a confirmation of this plan covers: the file's content and size, and every count the preview showed. */
+export function planBinding(plan: Plan): string {
+  const { total, valid, invalid, duplicate, existing, already_imported, to_create } = plan.counts;
+  return JSON.stringify({ sha256: plan.source.sha256, size: plan.source.size, counts: [total, valid, invalid, duplicate, existing, already_imported, to_create] });
+}
+
 /** Plans an import: one pass over the file (and one over the card's holders when needed); sends nothing. */
 export async function planImport(job: ImportJob, api: ToolApi): Promise<Plan> {
   const source = await fileIdentity(job.path);

@@ -1,7 +1,6 @@
 // import_users: plans and runs a customer-file import from the operator's import folder through the bulk endpoint.
 import { z } from 'zod';
-import { canonical } from '../../src/state/store.js';
-import { planImport, type Plan } from '../../src/import/plan.js';
+import { planBinding, planImport, type Plan } from '../../src/import/plan.js';
 import { planReport, runImport } from '../../src/import/run.js';
 import { resolveImportFile } from '../../src/import/source.js';
 import { defineTool, type ToolApi, type ToolDefinition } from '../../src/mcp/tool.js';
@@ -53,10 +52,7 @@ export function importUsers(dir: string, account: string): ToolDefinition {
       return `Create ${counts.to_create} new card holders on ${await describeCard(api, args.loyalty_card_id)} from ${args.file} (${counts.invalid} invalid and ${counts.duplicate + counts.existing + counts.already_imported} duplicate or existing rows skipped).`;
     },
     // A confirm_token covers this content and these numbers: a file changed since the preview needs a new one.
-    async confirmBinding(args, api) {
-      const { source, counts } = await planFor(args, api);
-      return canonical({ sha256: source.sha256, size: source.size, counts });
-    },
+    confirmBinding: async (args, api) => planBinding(await planFor(args, api)),
     verifyHint: 'run import_users again with the same arguments: it checks uncertain rows against the card before sending',
     async handler(args, api, context) {
       const plan = await planFor(args, api);
