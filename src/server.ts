@@ -19,6 +19,7 @@ import { SERVER_ICON } from './icon.js';
 import { errorText, mapErrors } from './pipeline/error-mapping.js';
 import { registerPrompts } from './prompts.js';
 import { registerResources, type ReadTool } from './resources.js';
+import { registerViews, type Views } from './mcp/views.js';
 import type { ToolContext, ToolDefinition } from './tool.js';
 import { DEFAULT_WIRE_PROFILE, type WireProfile } from './wire-profile.js';
 
@@ -137,7 +138,8 @@ export function createServer(options: ServerOptions): McpServer {
   };
   registerResources(server, offered, readTool, options.sandbox);
   registerPrompts(server, offered, readTool, options.sandbox);
-  compactToolsList(server, outputs, () => options.api.warmUp?.());
+  const views = registerViews(server, offered);
+  compactToolsList(server, outputs, () => options.api.warmUp?.(), views);
   plainInputErrors(server);
   return server;
 }
@@ -193,7 +195,7 @@ function plainInputErrors(server: McpServer): void {
  * the SDK: the SDK would check every result against its schema again, after the output-check stage
  * (src/pipeline/output-check.ts) has already made it fit that very schema.
  */
-function compactToolsList(server: McpServer, outputs: ReadonlyMap<string, z.ZodObject>, afterFirst: () => void): void {
+function compactToolsList(server: McpServer, outputs: ReadonlyMap<string, z.ZodObject>, afterFirst: () => void, views: Views): void {
   const handlers = (server.server as unknown as { _requestHandlers?: Map<string, RawHandler> })._requestHandlers;
   const original = handlers?.get('tools/list');
   if (!handlers || !original) return;
@@ -201,7 +203,7 @@ function compactToolsList(server: McpServer, outputs: ReadonlyMap<string, z.ZodO
   let built: Promise<unknown> | undefined;
   handlers.set('tools/list', (request, extra) => {
     if (!built) {
-      built = compact(original(request, extra), outputs);
+      built = compact(original(request, extra), outputs, views);
       // A client lists tools, then calls one: load what the first call needs while it decides.
       // A failed build is not kept: the next request builds again.
       // Two turns later: the answer itself goes out at the end of the next turn (stdout is written
@@ -215,7 +217,7 @@ function compactToolsList(server: McpServer, outputs: ReadonlyMap<string, z.ZodO
   });
 }
 
-async function compact(listed: Promise<unknown>, outputs: ReadonlyMap<string, z.ZodObject>): Promise<unknown> {
+async function compact(listed: Promise<unknown>, outputs: ReadonlyMap<string, z.ZodObject>, views: Views): Promise<unknown> {
   const result = (await listed) as { tools?: Array<Record<string, unknown>> };
   for (const tool of result.tools ?? []) {
     const output = outputs.get(tool.name as string);
@@ -227,6 +229,8 @@ async function compact(listed: Promise<unknown>, outputs: ReadonlyMap<string, z.
     const execution = tool.execution as { taskSupport?: string } | undefined;
     if (execution && Object.keys(execution).length === 1 && execution.taskSupport === 'forbidden') delete tool.execution;
   }
+  // A client that renders MCP Apps (it said so at initialize, before any tools/list) learns each tool's view.
+  views.addViewMeta(result.tools ?? []);
   return result;
 }
 
