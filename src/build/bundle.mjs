@@ -132,7 +132,7 @@ const demo = await build({ ...common, entryPoints: { demo: 'src/demo.ts' }, spli
 await build({ ...common, entryPoints: { bundle: 'src/bundle.ts' }, splitting: false, packages: 'external', metafile: false });
 // The MCP Apps views: one HTML document each, read by the server only when a host asks (src/mcp/views.ts).
 const views = await buildViews(join(OUT, 'views'), { minify: common.minify, plugins: [absent, englishOnly] });
-console.error(`views: ${Object.entries(views.sizes).map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(1)} KB`).join(', ')}`);
+process.stderr.write(`views: ${Object.entries(views.sizes).map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(1)} KB`).join(', ')} (limit 400 KB each)\n`);
 // Two properties the start-up speed rests on, checked on every build.
 const stdioText = readFileSync(join(OUT, 'chunks/stdio.cjs'), 'latin1');
 if (stdioText.includes('__esm(')) {

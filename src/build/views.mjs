@@ -1,4 +1,5 @@
 // Builds each MCP Apps view (src/views/<name>.ts) into one self-contained HTML document in dist/src/views/, its script and styles inline.
+import { Buffer } from 'node:buffer';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';

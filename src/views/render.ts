@@ -209,9 +209,10 @@ function stampGrid(balance: number, state: HolderState): HTMLElement | null {
     const filled = i < balance;
     const cls = ['stamp', filled ? 'filled' : 'empty', filled && i >= firstNew ? 'new' : ''].filter(Boolean).join(' ');
     const reward = rewardAt.get(i + 1);
-    return el('span', { class: reward ? `${cls} reward` : cls, 'data-stamp': String(i + 1), ...(reward ? { title: reward } : {}) }, filled ? '\u25CF' : reward ? '\u2605' : '');
+    return el('span', { class: reward ? `${cls} reward` : cls, 'data-stamp': String(i + 1), ...(reward ? { title: reward } : {}) }, filled ? '\u2713' : reward ? '\u2605' : '');
   });
-  return el('div', { class: 'grid', role: 'img', 'aria-label': `${balance} of ${target} stamps` }, ...cells);
+  // Ten to a row at most, so a 10-stamp card is one row in a narrow column.
+  return el('div', { class: 'grid', role: 'img', 'aria-label': `${balance} of ${target} stamps`, style: `--cols:${Math.min(target, 10)}` }, ...cells);
 }
 
 /** "7 of 10 stamps", "140 points (next: €5 voucher at 100)", or just the balance when the card's target is unknown. */
