@@ -5,7 +5,7 @@ import type { EXTENSION_ID, getUiCapability, McpUiAppResourceConfig, RESOURCE_MI
 import type { McpServer, RegisteredResource } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { packageInfo } from '../package-info.js';
-import type { ToolDefinition } from '../tool.js';
+import type { ToolDefinition } from './tool.js';
 
 /*
  * The extension's own names, typed by its declarations: a type-only import keeps the extension's
