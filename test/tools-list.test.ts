@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { USER_FIELD_NAMES, USER_FIELD_PATTERN } from '../tools/schemas.js';
+import { USER_FIELD_NAMES } from '../tools/schemas.js';
 import { startHarness, type Harness } from './harness.js';
 
 const CONTRACT: Record<string, 'read' | 'write' | 'destructive'> = {
@@ -23,9 +23,13 @@ const CONTRACT: Record<string, 'read' | 'write' | 'destructive'> = {
 const GATED = new Set(['void_user', 'delete_user', 'send_push_notification']);
 const IDEMPOTENT = new Set(['list_loyalty_cards', 'list_users', 'get_user', 'update_user', 'void_user', 'delete_user']);
 
-/** What every user pays on every turn (design.md's budgets); the README quotes the figures this test prints. */
-const MAX_TOOLS_LIST_BYTES = 8_000;
-const MAX_MODEL_VISIBLE_BYTES = 4_000;
+/**
+ * What every user pays on every turn; the README quotes the figures this test prints. Raised from
+ * design.md's 4,000 / 8,000 by issue 21: named, typed properties every client reads cost more
+ * than the regex and typeless ids they replaced (docs/tools.md, "Budgets").
+ */
+const MAX_TOOLS_LIST_BYTES = 9_000;
+const MAX_MODEL_VISIBLE_BYTES = 5_500;
 
 /** What a model reads of a tool: its name, description and input schema, as serialized in tools/list. */
 export function modelVisibleBytes(list: readonly Tool[]): number {
@@ -114,15 +118,28 @@ describe('tools/list', () => {
     expect(readme).toContain(`**${visible.toLocaleString('en-US')} model-visible bytes**`);
   });
 
-  it('shows the valid filter keys and user fields in the schema, matching what is accepted', () => {
-    const pattern = new RegExp(USER_FIELD_PATTERN);
-    for (const name of USER_FIELD_NAMES) expect(pattern.test(name), name).toBe(true);
-    for (const bad of ['name', 'amount', 'custom_9', 'custom_0', 'password']) expect(pattern.test(bad), bad).toBe(false);
-    const filter = (tools.find((t) => t.name === 'list_users')?.inputSchema.properties as Record<string, Record<string, unknown>>).filter;
-    expect(filter?.patternProperties).toEqual({ [USER_FIELD_PATTERN]: { type: 'string' } });
-    expect(filter?.additionalProperties).toBe(false);
-    for (const name of ['create_user', 'update_user']) {
-      expect(tools.find((t) => t.name === name)?.inputSchema.patternProperties, name).toEqual({ [USER_FIELD_PATTERN]: { type: 'string' } });
+  it('names every user field as a typed property wherever one is accepted, and types every id as an integer', () => {
+    const props = (name: string): Record<string, Record<string, unknown>> =>
+      (tools.find((t) => t.name === name)?.inputSchema.properties ?? {}) as Record<string, Record<string, unknown>>;
+    const userFieldsIn = (properties: Record<string, Record<string, unknown>> | undefined) =>
+      Object.fromEntries(Object.entries(properties ?? {}).filter(([key]) => (USER_FIELD_NAMES as string[]).includes(key)));
+    const asStrings = Object.fromEntries(USER_FIELD_NAMES.map((name) => [name, { type: 'string' }]));
+    expect(userFieldsIn(props('create_user'))).toEqual(asStrings);
+    expect(userFieldsIn(props('update_user'))).toEqual(asStrings);
+    const item = props('create_users').users?.items as { properties?: Record<string, Record<string, unknown>>; additionalProperties?: unknown };
+    expect(item.properties).toEqual(asStrings);
+    expect(item.additionalProperties).toBe(false);
+    const filter = props('list_users').filter as { properties?: Record<string, Record<string, unknown>>; additionalProperties?: unknown };
+    expect(filter.properties).toEqual(asStrings);
+    expect(filter.additionalProperties).toBe(false);
+    let ids = 0;
+    for (const tool of tools) {
+      for (const [key, prop] of Object.entries(props(tool.name))) {
+        if (!/_ids?$/.test(key)) continue;
+        expect(key.endsWith('_ids') ? prop.items : prop, `${tool.name}.${key}`).toEqual({ type: 'integer' });
+        ids++;
+      }
     }
+    expect(ids).toBe(19);
   });
 });
