@@ -6,6 +6,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Agent } from 'undici';
 import { IdempotencyStore } from '../../src/state/idempotency-store.js';
 import { MAX_IDEMPOTENCY_KEYS, MemoryStore } from '../../src/state/memory-store.js';
+import { modelVisibleBytes, toolsListBytes } from '../support/tools-list-bytes.js';
 import { bareNode, coldStart } from './cold-start.js';
 import { importBench } from './import.js';
 import { transports } from './transports.js';
@@ -61,6 +62,23 @@ setTimeout(() => {
 }, 360_000).unref();
 
 const sections: string[] = [];
+
+// ------------------------------------------------------------------ 0. what tools/list costs every turn
+
+/** The two budgets of issue 21 (docs/tools.md), measured as test/tools/tools-list.test.ts measures them. */
+function toolsListSize(stack: Stack): void {
+  const visible = modelVisibleBytes(stack.listed.tools);
+  const all = toolsListBytes(stack.listed);
+  sections.push(
+    [
+      `0. tools/list, default settings (${stack.listed.tools.length} tools; as the SDK client received it)`,
+      table(['what', 'bytes', 'budget'], [
+        ['model-visible: name + description + inputSchema, summed over the tools', int(visible), '5,500'],
+        ['the whole tools/list answer', int(all), '9,000'],
+      ]),
+    ].join('\n'),
+  );
+}
 
 // ------------------------------------------------------------------ 1. one tool call, sequential
 
@@ -344,16 +362,17 @@ async function underLoad(sandbox: RemoteSandbox): Promise<void> {
 
 // ------------------------------------------------------------------ main
 
-/** `npm run bench -- startup load` runs only the sections named (sequential, burst, memory, startup, load, transports, import). */
+/** `npm run bench -- startup load` runs only the sections named (tools-list, sequential, burst, memory, startup, load, transports, import). */
 const only = new Set(process.argv.slice(2));
 const wanted = (name: string): boolean => only.size === 0 || only.has(name);
 const sandbox = await RemoteSandbox.start();
 const raw = new RawApi(sandbox.ready);
 try {
-  if (wanted('sequential') || wanted('burst')) {
+  if (wanted('tools-list') || wanted('sequential') || wanted('burst')) {
     const capDefault = await startStack(sandbox.ready);
     const cap16 = await startStack(sandbox.ready, { COUPONTOOLS_MAX_IN_FLIGHT: '16' });
     try {
+      if (wanted('tools-list')) toolsListSize(capDefault);
       if (wanted('sequential')) await sequential(sandbox, capDefault, raw);
       if (wanted('burst')) await burst(sandbox, capDefault, cap16, raw);
     } finally {
