@@ -68,7 +68,7 @@ export function rendersViews(capabilities: ClientCapabilities | undefined): bool
 
 export interface Views {
   /** tools/list for this server's client: each viewed tool gets its view's URI in _meta when the client renders views. */
-  addViewMeta(tools: Array<Record<string, unknown>>): void;
+  withViews<T extends { name: string; _meta?: Record<string, unknown> }>(tools: T[]): T[];
 }
 
 /**
@@ -94,15 +94,15 @@ export function registerViews(server: McpServer, offered: readonly ToolDefinitio
     if (apps()) for (const resource of resources) resource.enable();
   };
   return {
-    addViewMeta(tools) {
-      if (!apps()) return;
-      for (const tool of tools) {
-        const view = shown.find((v) => v.tools.includes(tool.name as string));
-        if (!view) continue;
+    withViews(tools) {
+      if (!apps()) return tools;
+      return tools.map((tool) => {
+        const view = shown.find((v) => v.tools.includes(tool.name));
+        if (!view) return tool;
         const uri = viewUri(view.name);
         // Both spellings hosts read: the current `ui.resourceUri` and the older flat key.
-        tool._meta = { ...(tool._meta as Record<string, unknown> | undefined), ui: { resourceUri: uri }, [LEGACY_URI_KEY]: uri };
-      }
+        return { ...tool, _meta: { ...tool._meta, ui: { resourceUri: uri }, [LEGACY_URI_KEY]: uri } };
+      });
     },
   };
 }
