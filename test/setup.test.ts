@@ -142,6 +142,20 @@ describe('setup: the built command against temporary home folders', () => {
     expect(readdirSync(home)).toEqual([]);
   });
 
+  // Issue 20 item 6: a config folder named by the environment is shown inert, and the file still goes there.
+  it('a config path holding escape sequences and bidi overrides is printed as one inert line', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'ct-home-'));
+    const hostile = join(home, 'cfg\u001b[2J\u202Egnp\n  ok forged');
+    const res = await runBuilt('index.js', ['setup', 'claude-desktop'], { ...homeEnv(home), XDG_CONFIG_HOME: hostile });
+    expect(res.code, res.stderr).toBe(0);
+    expect(existsSync(join(hostile, 'Claude', 'claude_desktop_config.json'))).toBe(true);
+    expect(res.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u);
+    expect(res.stdout).toContain(`to ${join(home, 'cfg [2J gnp ok forged')}/Claude/claude_desktop_config.json`);
+    expect(res.stdout.split('\n').filter((l) => l.includes('ok forged'))).toHaveLength(1);
+    const printed = await runBuilt('index.js', ['setup', 'claude-desktop', '--print'], { ...homeEnv(home), XDG_CONFIG_HOME: hostile });
+    expect(printed.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u);
+  });
+
   it('--live reads the id and secret from stdin, never echoes the secret, and keeps the file private', async () => {
     const { home, file } = homeWith('cursor');
     const secret = 'sk_live_SETUP-SECRET-93ab';
