@@ -1,6 +1,6 @@
 // Audit stage: every write attempt gets exactly one line, and a write cut off by shutdown is recorded as unknown.
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { auditFields, type AuditLog, type AuditOutcome, type AuditRecord } from '../audit.js';
+import { auditFields, type AuditLog, type AuditOutcome, type AuditRecord } from '../state/audit-log.js';
 import type { Logger } from '../log.js';
 import type { Call, Step } from './call.js';
 import type { Shaper } from './result-shaping.js';

@@ -1,10 +1,10 @@
 // One tool call as the pipeline stages see it: the tool, its arguments, and what the API said to its write.
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { AuditOutcome } from '../audit.js';
-import { CoupontoolsError } from '../errors.js';
-import type { ApiRequest, ApiResponse } from '../http.js';
-import type { ToolApi, ToolContext, ToolDefinition } from '../tool.js';
-import { applyFieldAliases, DEFAULT_WIRE_PROFILE, type WireProfile } from '../wire-profile.js';
+import type { AuditOutcome } from '../state/audit-log.js';
+import { CoupontoolsError } from '../coupontools/errors.js';
+import type { ApiRequest, ApiResponse } from '../coupontools/client.js';
+import type { ToolApi, ToolContext, ToolDefinition } from '../mcp/tool.js';
+import { applyFieldAliases, DEFAULT_WIRE_PROFILE, type WireProfile } from '../coupontools/wire-profile.js';
 import { DryRunStop } from './dry-run.js';
 
 export interface RequestLayer {

@@ -1,5 +1,5 @@
 // Dry run: a write stops at the request layer and the call answers with the request it would have sent.
-import type { ApiRequest } from '../http.js';
+import type { ApiRequest } from '../coupontools/client.js';
 import type { RequestLayer, Step } from './call.js';
 import type { Shaper } from './result-shaping.js';
 

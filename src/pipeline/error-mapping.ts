@@ -1,7 +1,7 @@
 // Error mapping stage: every failure of a call becomes a result the model can act on, never a crash.
-import { CoupontoolsError, InputError } from '../errors.js';
+import { CoupontoolsError, InputError } from '../coupontools/errors.js';
 import type { Logger } from '../log.js';
-import type { ToolDefinition } from '../tool.js';
+import type { ToolDefinition } from '../mcp/tool.js';
 import type { Call, Step } from './call.js';
 import type { Shaper } from './result-shaping.js';
 

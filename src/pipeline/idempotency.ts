@@ -1,6 +1,6 @@
 // Idempotency stage: a call with an idempotency_key runs once; a repeat is answered from memory, never sent.
 import { z } from 'zod';
-import type { IdempotencyStore } from '../idempotency.js';
+import type { IdempotencyStore } from '../state/idempotency-store.js';
 import type { Call, Step } from './call.js';
 import type { Shaper } from './result-shaping.js';
 

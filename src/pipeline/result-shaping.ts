@@ -2,7 +2,7 @@
 // redacted, checked against the registered output schema and within the frame budget, whatever the tool returned.
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
-import type { ToolDefinition } from '../tool.js';
+import type { ToolDefinition } from '../mcp/tool.js';
 import type { Call, Step } from './call.js';
 import { describeCuts, fitFrame, FRAME_ENVELOPE_BYTES, MAX_FRAME_BYTES } from './frame-budget.js';
 import { fitSchema } from './output-check.js';

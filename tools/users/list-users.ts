@@ -1,7 +1,7 @@
 // list_users: GET /loyalty/loyalty-cards/{id}/stats with filter and pagination encoded as the wire profile says.
 import { z } from 'zod';
-import { defineTool } from '../../src/tool.js';
-import { assertPagingHonoured, encodeListQuery } from '../../src/wire-profile.js';
+import { defineTool } from '../../src/mcp/tool.js';
+import { assertPagingHonoured, encodeListQuery } from '../../src/coupontools/wire-profile.js';
 import { holdersPath } from '../paths.js';
 import { fitList, hasMore, listItems, summarizeUser, totalOf } from '../responses.js';
 import { apiObject, loyaltyCardId, toolInput, userFilter } from '../schemas.js';
