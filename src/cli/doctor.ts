@@ -6,7 +6,8 @@ import { connectApi } from '../coupontools/connect.js';
 import { ConfigError, DEFAULT_BASE_URL, parseConfig, usesSandbox, wireProfileOf, type Config } from '../config.js';
 import { CoupontoolsError } from '../coupontools/errors.js';
 import type { ApiRequest, ApiResponse } from '../coupontools/client.js';
-import { redactor } from '../log.js';
+import { redactor, type Logger } from '../log.js';
+import { describeUrl, RedisStore } from '../state/redis-store.js';
 import { packageInfo } from '../package-info.js';
 import { inertJson, promptLine, quoted } from '../pipeline/prompt-text.js';
 import {
@@ -83,14 +84,46 @@ function shapeOf(data: unknown): { items: JsonObject[]; shape: string; metaKeys:
 
 const sameItem = (a: JsonObject | undefined, b: JsonObject | undefined): boolean => a !== undefined && b !== undefined && String(a.id) === String(b.id);
 
-/** Runs every check against `api`; reads only. */
+/** A check line made inert (the text report and --json alike), whatever API or Redis text its detail quotes. */
+const inert = (check: Check): Check => ({ ...check, detail: promptLine(check.detail, Infinity), ...(check.fix !== undefined ? { fix: promptLine(check.fix, Infinity) } : {}) });
+
+const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** The shared state store, when Redis is configured: does it answer, and can it keep a claim (live values, one line a fact). */
+async function stateStoreChecks(config: Config): Promise<Check[]> {
+  if (config.redisUrl === undefined) return [];
+  const where = describeUrl(config.redisUrl);
+  // Opened as the server opens it (the same reading of its settings), but never refusing: doctor reports.
+  const store = await RedisStore.open(config.redisUrl, quiet);
+  try {
+    const ready = await store.ready();
+    if (!ready.ok) {
+      return [{ name: 'state store', verdict: 'fail', detail: `Redis at ${where}: ${ready.detail}.`, fix: 'Check COUPONTOOLS_REDIS_URL (host, port, password, TLS); until Redis answers, add_stamps with an idempotency_key and calls that need a confirm_token are refused, and nothing is sent for them.' }];
+    }
+    const checks: Check[] = [{ name: 'state store', verdict: 'ok', detail: `Redis at ${where} answers.` }];
+    const durability = store.durability;
+    if (durability === undefined) {
+      checks.push({ name: 'persistence', verdict: config.redisRequireDurable ? 'fail' : 'warn', detail: `Redis at ${where} did not say how it keeps keys (INFO could not be read).`, fix: 'Make sure maxmemory-policy is noeviction and AOF (appendonly yes) is on.' });
+      return checks;
+    }
+    const refused = config.redisRequireDurable ? ' COUPONTOOLS_REDIS_REQUIRE_DURABLE is on, so the server refuses to start on this Redis.' : ' Until then, exactly-once add_stamps rests on Redis keeping what it was given.';
+    for (const fact of durability.facts) {
+      checks.push({ name: fact.name, verdict: fact.keeps === true ? 'ok' : config.redisRequireDurable ? 'fail' : 'warn', detail: fact.detail, ...(fact.fix !== undefined ? { fix: `${fact.fix}${refused}` } : {}) });
+    }
+    return checks;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Runs every check against `api` (and the state store, when Redis is configured); reads only. */
 export async function diagnose(config: Config, api: Api, target: { mode: 'live' | 'sandbox'; baseUrl: string }): Promise<DoctorReport> {
   const configured = wireProfileOf(config);
   const recommended: WireProfile = { ...configured, fieldAliases: { ...configured.fieldAliases } };
   const checks: Check[] = [];
-  // Every line is made inert as it is added (the text report and --json alike), whatever API text a detail quotes.
-  const add = (check: Check): void =>
-    void checks.push({ ...check, detail: promptLine(check.detail, Infinity), ...(check.fix !== undefined ? { fix: promptLine(check.fix, Infinity) } : {}) });
+  const add = (check: Check): void => void checks.push(inert(check));
+  // Read first, reported last (after whichever API check ends the run).
+  const storeChecks = (await stateStoreChecks(config)).map(inert);
   const headersSeen = new Map<string, string>();
   const get = async (path: readonly (string | number)[], query?: [string, string][]): Promise<ApiResponse> => {
     const res = await api.request({ method: 'GET', path, ...(query ? { query } : {}) });
@@ -98,10 +131,10 @@ export async function diagnose(config: Config, api: Api, target: { mode: 'live' 
     return res;
   };
   const report = (): DoctorReport => ({
-    ok: !checks.some((c) => c.verdict === 'fail'),
+    ok: ![...checks, ...storeChecks].some((c) => c.verdict === 'fail'),
     mode: target.mode,
     base_url: target.baseUrl,
-    checks,
+    checks: [...checks, ...storeChecks],
     profile: profileSettings(recommended),
   });
 
@@ -370,7 +403,8 @@ const HELP = `Usage: ${packageInfo.name} doctor [--json] [options]
 
 Read-only diagnosis of the configured account and wire: the base URL resolves and answers, the
 credentials are accepted, cards and holders can be listed, which paging encoding the API honours,
-how a holder's fields are named, rate-limit headers. Ends with the wire profile to use.
+how a holder's fields are named, rate-limit headers; with COUPONTOOLS_REDIS_URL, whether that Redis
+answers and can keep idempotency claims (eviction policy, persistence). Ends with the wire profile to use.
 Never writes, never prints personal data or the secret. Exit 0 when the tools will work, 1 otherwise.
 Takes the same settings as the server (see ${packageInfo.name} --help); without credentials it checks the sandbox.
 

@@ -142,7 +142,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   const auditFiles = new Map<string, AuditLog>();
   const accounts = new Map<string, Account>();
   // One state store (one Redis connection) for the service; each account gets its own scope of it.
-  const store = await openStore(config.redisUrl, log);
+  const store = await openStore(config.redisUrl, log, Date.now, { requireDurable: config.redisRequireDurable });
   const closeAll = async (): Promise<void> => {
     for (const account of accounts.values()) await account.close();
     for (const file of auditFiles.values()) file.close();
@@ -218,11 +218,14 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   };
 
   let draining = false;
-  // /readyz asks each in turn; the first reason given makes it 503.
+  // /readyz asks each in turn; the first reason given makes it 503. A store that is up but may
+  // forget a claim (see the shared-state docs) keeps the service ready and is named in the answer.
+  let storeWarning: string | undefined;
   const readiness: ReadinessCheck[] = [
     async () => (draining ? 'shutting down' : undefined),
     async () => {
       const state = await store.ready();
+      storeWarning = state.warning;
       return state.ok ? undefined : state.detail;
     },
     ...(overrides.readiness ?? []),
@@ -334,7 +337,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
           const reason = await check().catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
           if (reason !== undefined) return sendJson(res, 503, { status: 'not ready', reason });
         }
-        return sendJson(res, 200, { status: 'ready' });
+        return sendJson(res, 200, { status: 'ready', ...(storeWarning !== undefined ? { warning: storeWarning } : {}) });
       }
       const metadata = auth.metadata();
       if (req.method === 'GET' && metadata && (path === METADATA_PATH || path === `${METADATA_PATH}${resourceUrl.pathname}`)) return sendJson(res, 200, metadata);
