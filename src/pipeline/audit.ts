@@ -2,8 +2,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { auditFields, type AuditLog, type AuditOutcome, type AuditRecord } from '../state/audit-log.js';
 import type { Logger } from '../log.js';
-import type { Call, Step } from './call.js';
-import type { Shaper } from './result-shaping.js';
+import type { Call, Shaper, Step } from './stage-types.js';
 
 /**
  * Write calls that have started and not yet answered. On shutdown each one either finishes

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ConfirmMode } from '../config.js';
 import { MemoryStore } from '../state/memory-store.js';
-import type { StateStore } from '../state/store.js';
+import { canonical, type StateStore } from '../state/store.js';
 
 export type ElicitAnswer = 'accept' | 'decline' | 'cancel' | 'timeout';
 
@@ -32,18 +32,6 @@ export type GateDecision =
 
 /** Tokens live this long; the design's contract. */
 export const CONFIRM_TOKEN_TTL_MS = 5 * 60 * 1000;
-
-/** JSON with sorted keys, so the same arguments always give the same key. */
-export function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 export class ConfirmGate {
   /** Tokens live in the state store, so one issued by a process is redeemed once on any process sharing it. */

@@ -2,9 +2,8 @@
 import { z } from 'zod';
 import type { ConfirmGate, ElicitAnswer } from './confirm-gate.js';
 import type { ToolDefinition } from '../mcp/tool.js';
-import type { Call, Step } from './call.js';
 import { promptLine } from './prompt-text.js';
-import type { Shaper } from './result-shaping.js';
+import type { Call, Shaper, Step } from './stage-types.js';
 
 /** The argument gated tools take when the gate uses tokens. */
 // Bounds checked but not shown: the tool descriptions and the preview's `next` say what this is.

@@ -2,8 +2,7 @@
 import { CoupontoolsError, InputError } from '../coupontools/errors.js';
 import type { Logger } from '../log.js';
 import type { ToolDefinition } from '../mcp/tool.js';
-import type { Call, Step } from './call.js';
-import type { Shaper } from './result-shaping.js';
+import type { Call, Shaper, Step } from './stage-types.js';
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',

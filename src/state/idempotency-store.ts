@@ -1,10 +1,9 @@
 // Replay protection for tools that take an idempotency_key: one request per key, across every process sharing the state store.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { canonical } from '../pipeline/confirm-gate.js';
 import type { Logger } from '../log.js';
 import { MemoryStore } from './memory-store.js';
-import { StoreUnavailableError, type StateStore } from './store.js';
+import { canonical, StoreUnavailableError, type StateStore } from './store.js';
 
 /** How long a call waits for another process's call with its key to answer before saying "in progress". */
 export const PENDING_WAIT_MS = 5000;

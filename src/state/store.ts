@@ -80,3 +80,15 @@ export class StoreUnavailableError extends Error {
 
 /** The namespace used when nothing else is said (a single-account stdio server). */
 export const DEFAULT_NAMESPACE = 'default';
+
+/** JSON with sorted keys, so the same arguments always give the same argsKey (idempotency claims and confirm tokens alike). */
+export function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

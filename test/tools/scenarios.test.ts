@@ -263,10 +263,10 @@ describe('owner requests, end to end', () => {
     expect(a.h.sandbox.state.holders.filter((u) => u.loyalty_card_id === id)).toEqual([]);
   });
 
-  it('the README lists every scenario with its measured count, and the total', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  it('docs/figures.md lists every scenario with its measured count, and the total', () => {
+    const figures = readFileSync(new URL('../../docs/figures.md', import.meta.url), 'utf8');
     expect(counts.length).toBeGreaterThanOrEqual(12);
-    for (const [name, n] of counts) expect(readme, name).toContain(`| ${name} | ${n} |`);
-    expect(readme).toContain(`${counts.length} scenarios, **${counts.reduce((sum, [, n]) => sum + n, 0)} tool calls** in all`);
+    for (const [name, n] of counts) expect(figures, name).toContain(`| ${name} | ${n} |`);
+    expect(figures).toContain(`${counts.length} scenarios, **${counts.reduce((sum, [, n]) => sum + n, 0)} tool calls** in all`);
   });
 });

@@ -23,7 +23,7 @@ const CONTRACT: Record<string, 'read' | 'write' | 'destructive'> = {
 const GATED = new Set(['void_user', 'delete_user', 'send_push_notification']);
 const IDEMPOTENT = new Set(['list_loyalty_cards', 'list_users', 'get_user', 'update_user', 'void_user', 'delete_user']);
 
-/** What every user pays on every turn (design.md's budgets); the README quotes the figures this test prints. */
+/** What every user pays on every turn (design.md's budgets); docs/figures.md quotes the figures this test prints. */
 const MAX_TOOLS_LIST_BYTES = 8_000;
 const MAX_MODEL_VISIBLE_BYTES = 4_000;
 
@@ -108,10 +108,10 @@ describe('tools/list', () => {
     );
     expect(visible).toBeLessThanOrEqual(MAX_MODEL_VISIBLE_BYTES);
     expect(bytes).toBeLessThanOrEqual(MAX_TOOLS_LIST_BYTES);
-    // The README quotes both figures; they must be the measured ones.
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    expect(readme).toContain(`**${bytes.toLocaleString('en-US')} bytes**`);
-    expect(readme).toContain(`**${visible.toLocaleString('en-US')} model-visible bytes**`);
+    // docs/figures.md quotes both figures; they must be the measured ones.
+    const figures = readFileSync(new URL('../../docs/figures.md', import.meta.url), 'utf8');
+    expect(figures).toContain(`**${bytes.toLocaleString('en-US')} bytes**`);
+    expect(figures).toContain(`**${visible.toLocaleString('en-US')} model-visible bytes**`);
   });
 
   it('shows the valid filter keys and user fields in the schema, matching what is accepted', () => {
