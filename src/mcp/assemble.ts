@@ -115,9 +115,10 @@ export async function openAccount(config: Config, options: AccountOptions = {}):
   const redact = accountRedactor(config);
   const log = options.log ?? stderrLogger(redact, options.stderr);
   const sandboxed = usesSandbox(config);
-  const { client, sandbox } = await connectApi(config, { ...options.client, onFailure: (line) => log.warn(line) }, SANDBOX_HISTORY);
   const now = options.now ?? Date.now;
-  const ownStore = options.store ? undefined : await openStore(config.redisUrl, log, now);
+  // Before the API connection (and any sandbox) exists, so a Redis refused at start leaves nothing running.
+  const ownStore = options.store ? undefined : await openStore(config.redisUrl, log, now, { requireDurable: config.redisRequireDurable });
+  const { client, sandbox } = await connectApi(config, { ...options.client, onFailure: (line) => log.warn(line) }, SANDBOX_HISTORY);
   // Scoped by identity, not by name or transport: the same account over stdio and HTTP shares its keys, two accounts never do.
   const store = (options.store ?? (ownStore as StateStore)).scope(identity);
   const writesInFlight = new WritesInFlight();
