@@ -100,6 +100,17 @@ describe('coupontools-mcp.mcpb', () => {
     }
   });
 
+  it('with every field left blank (Claude Desktop fills untouched ones with "") runs on the defaults', async () => {
+    const client = await launch({ client_id: '', client_secret: '', confirm: '', read_only: '' });
+    try {
+      expect((await client.listTools()).tools).toHaveLength(allTools.length);
+      const cards = (await client.callTool({ name: 'list_loyalty_cards', arguments: {} })) as CallToolResult;
+      expect(cards.structuredContent).toMatchObject({ sandbox: true });
+    } finally {
+      await client.close();
+    }
+  });
+
   it('passes the read-only and confirmation settings through', async () => {
     const client = await launch({ client_id: '', client_secret: '', read_only: true, confirm: 'elicit' });
     try {
