@@ -13,8 +13,8 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts', 'tools/**/*.ts'],
-    // --help/--version (stdio.ts), the demo's transcript (demo.ts), doctor's report, the import verb and setup's report are for a terminal, not the protocol.
-    ignores: ['src/stdio.ts', 'src/demo.ts', 'src/doctor.ts', 'src/import/cli.ts', 'src/setup.ts'],
+    // --help/--version (transports/stdio.ts), the demo's transcript (cli/demo.ts), doctor's report, the import verb and setup's report are for a terminal, not the protocol.
+    ignores: ['src/transports/stdio.ts', 'src/cli/demo.ts', 'src/cli/doctor.ts', 'src/cli/import.ts', 'src/cli/setup.ts'],
     rules: {
       // stdout carries JSON-RPC: logs go to stderr.
       'no-console': 'error',

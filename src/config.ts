@@ -1,5 +1,5 @@
 // Settings from environment variables and matching command-line flags; flags win.
-import { ALIASABLE_FIELDS, BULK_BODIES, DEFAULT_WIRE_PROFILE, LIST_ENCODINGS, PAGE_SIZE_KEYS, type AliasableField, type WireProfile } from './wire-profile.js';
+import { ALIASABLE_FIELDS, BULK_BODIES, DEFAULT_WIRE_PROFILE, LIST_ENCODINGS, PAGE_SIZE_KEYS, type AliasableField, type WireProfile } from './coupontools/wire-profile.js';
 
 export type ConfirmMode = 'auto' | 'elicit' | 'off';
 
@@ -39,7 +39,7 @@ export interface Config {
   oauthAudience: string | undefined;
   accountsFile: string | undefined;
   importDir: string | undefined;
-  /** Read by the dispatcher (src/index.ts, src/code-cache.ts) before anything else; here for --help and validation. */
+  /** Read by the dispatcher (src/index.ts, src/cli/code-cache.ts) before anything else; here for --help and validation. */
   codeCache: string | undefined;
 }
 
@@ -93,7 +93,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'fieldAliases', env: 'COUPONTOOLS_FIELD_ALIASES', flag: '--field-aliases', kind: { type: 'aliases' }, help: `The API's names for holder fields, as theirs:ours pairs (e.g. stamp_count:stamps,reward_list:rewards); ours is one of ${ALIASABLE_FIELDS.join(', ')}.`, defaultText: '(none: the API uses our names)' },
   { key: 'sandboxState', env: 'COUPONTOOLS_SANDBOX_STATE', flag: '--sandbox-state', kind: { type: 'string' }, help: 'JSON file the sandbox loads its data from and saves it to.', defaultText: '(in memory)' },
   { key: 'codeCache', env: 'COUPONTOOLS_CODE_CACHE', flag: '--code-cache', kind: { type: 'string' }, help: 'Folder for the compiled-code cache that makes every stdio start after the first faster; off turns it off.', defaultText: '(your user cache folder)/coupontools-mcp' },
-  // The service (--http): read only by src/service.ts.
+  // The service (--http): read only by src/transports/http/service.ts.
   { key: 'http', env: 'COUPONTOOLS_HTTP', flag: '--http', kind: { type: 'bool' }, help: 'Serve MCP over Streamable HTTP at /mcp instead of stdio.', defaultText: 'off' },
   { key: 'httpHost', env: 'COUPONTOOLS_HTTP_HOST', flag: '--host', kind: { type: 'string' }, help: 'Address the HTTP service binds to; anything but loopback needs authentication.', defaultText: '127.0.0.1' },
   { key: 'httpPort', env: 'COUPONTOOLS_HTTP_PORT', flag: '--port', kind: { type: 'int', min: 0, max: 65_535 }, help: 'Port of the HTTP service (0: any free port, printed at start).', defaultText: '8808' },

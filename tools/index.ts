@@ -1,5 +1,5 @@
 // The list of all tools, and the instructions that teach a model how they fit together.
-import type { ToolDefinition } from '../src/tool.js';
+import type { ToolDefinition } from '../src/mcp/tool.js';
 import { copyLoyaltyCard } from './cards/copy-loyalty-card.js';
 import { listLoyaltyCards } from './cards/list-loyalty-cards.js';
 import { sendPushNotification } from './notifications/send-push-notification.js';

@@ -1,7 +1,7 @@
 // Reading the API's answers tolerantly: wrapped or bare lists, undocumented user objects, bounded output.
-import { CoupontoolsError } from '../src/errors.js';
+import { CoupontoolsError } from '../src/coupontools/errors.js';
 import { quoted } from '../src/pipeline/prompt-text.js';
-import type { ToolApi } from '../src/tool.js';
+import type { ToolApi } from '../src/mcp/tool.js';
 import { cardsPath, holderPath } from './paths.js';
 
 export type JsonObject = Record<string, unknown>;

@@ -85,19 +85,19 @@ rmSync(OUT, { recursive: true, force: true });
 const result = await build({ ...common, entryPoints: { index: 'src/index.ts' }, plugins: [absent, englishOnly, loadFromChunks(['undici', 'redis'])] });
 /**
  * The stdio server (the default verb) again, as one CommonJS file: index.js runs it through V8's
- * code cache (src/code-cache.ts), which Node 20 offers only for scripts, not ES modules. What it loads
+ * code cache (src/cli/code-cache.ts), which Node 20 offers only for scripts, not ES modules. What it loads
  * on first use (undici, Redis, csv-parse, the sandbox) stays in its own file.
  */
 const stdio = await build({
   ...common,
-  entryPoints: { 'chunks/stdio': 'src/stdio.ts' },
+  entryPoints: { 'chunks/stdio': 'src/transports/stdio.ts' },
   outExtension: { '.js': '.cjs' },
   format: 'cjs',
   splitting: false,
   supported: { 'dynamic-import': false },
   define: { 'import.meta.url': '__stdio_url' },
   banner: { js: 'var __stdio_url=require("node:url").pathToFileURL(__filename).href;' },
-  plugins: [absent, englishOnly, loadFromChunks(VENDORS, { './sandbox/index.js': { from: 'src/connect.ts', to: './sandbox.cjs' } })],
+  plugins: [absent, englishOnly, loadFromChunks(VENDORS, { '../sandbox/sandbox.js': { from: 'src/coupontools/connect.ts', to: './sandbox.cjs' } })],
 });
 /**
  * The request layer uses undici's Agent alone. The package's index also loads fetch, WebSocket,
@@ -118,7 +118,7 @@ const agentOnly = {
 // The packages and the sandbox it loads later: CommonJS files of their own.
 const later = await build({
   ...common,
-  entryPoints: { ...Object.fromEntries(VENDORS.map((name) => [`chunks/${name}`, name])), 'chunks/sandbox': 'src/sandbox/index.ts' },
+  entryPoints: { ...Object.fromEntries(VENDORS.map((name) => [`chunks/${name}`, name])), 'chunks/sandbox': 'src/sandbox/sandbox.ts' },
   outExtension: { '.js': '.cjs' },
   format: 'cjs',
   splitting: false,
@@ -126,9 +126,9 @@ const later = await build({
   plugins: [englishOnly, agentOnly],
 });
 // The demo is an SDK client, which validates tool results with Ajv: its own bundle, with nothing left out.
-const demo = await build({ ...common, entryPoints: { demo: 'src/demo.ts' }, splitting: false });
+const demo = await build({ ...common, entryPoints: { demo: 'src/cli/demo.ts' }, splitting: false });
 // The .mcpb builder (npm run bundle) runs from a clone with its dev packages: they stay outside.
-await build({ ...common, entryPoints: { bundle: 'src/bundle.ts' }, splitting: false, packages: 'external', metafile: false });
+await build({ ...common, entryPoints: { bundle: 'src/cli/mcpb-bundle.ts' }, splitting: false, packages: 'external', metafile: false });
 // Two properties the start-up speed rests on, checked on every build.
 const stdioText = readFileSync(join(OUT, 'chunks/stdio.cjs'), 'latin1');
 if (stdioText.includes('__esm(')) {

@@ -1,6 +1,6 @@
 // The bulk endpoint as the import sends it: the one place its body is shaped and its answer read.
-import type { ApiRequest } from '../http.js';
-import { bulkBody, type WireProfile } from '../wire-profile.js';
+import type { ApiRequest } from '../coupontools/client.js';
+import { bulkBody, type WireProfile } from '../coupontools/wire-profile.js';
 import { holdersPath } from '../../tools/paths.js';
 import { asObject, type JsonObject } from '../../tools/responses.js';
 

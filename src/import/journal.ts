@@ -1,7 +1,7 @@
 // The import journal beside the input (one JSON line per chunk sent and per chunk settled) and the per-row result CSV.
 import { closeSync, constants, lstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError } from '../coupontools/errors.js';
 
 /** What the journal knows about one row from earlier runs. */
 export type RowRecord = { state: 'created'; id: string | number | null } | { state: 'failed' } | { state: 'unknown' };

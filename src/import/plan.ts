@@ -2,15 +2,15 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { z } from 'zod';
-import type { ToolApi } from '../tool.js';
+import type { ToolApi } from '../mcp/tool.js';
 import { holdersPath } from '../../tools/paths.js';
 import { hasMore, listItems, totalOf, unpagedList, type JsonObject } from '../../tools/responses.js';
 import { userFields } from '../../tools/schemas.js';
 import { ColumnMap, FULL_NAME } from './columns.js';
 import { readJournal, sidePaths, type JournalState } from './journal.js';
 import { openSource, type Layout } from './source.js';
-import { CoupontoolsError, InputError } from '../errors.js';
-import { encodeListQuery, pagingProblem, unpagedNote } from '../wire-profile.js';
+import { CoupontoolsError, InputError } from '../coupontools/errors.js';
+import { encodeListQuery, pagingProblem, unpagedNote } from '../coupontools/wire-profile.js';
 
 /** Problems listed in a plan or report; the result file has every row. */
 export const MAX_PROBLEMS_SHOWN = 10;

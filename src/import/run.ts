@@ -1,7 +1,7 @@
 // Running a planned import: chunks through the bulk endpoint, a few in flight, journaled, with progress and a per-row result file.
 import { basename } from 'node:path';
-import { CoupontoolsError } from '../errors.js';
-import type { ToolApi, ToolContext } from '../tool.js';
+import { CoupontoolsError } from '../coupontools/errors.js';
+import type { ToolApi, ToolContext } from '../mcp/tool.js';
 import type { JsonObject } from '../../tools/responses.js';
 import { bulkOutcomes, bulkRequest } from './bulk.js';
 import { JournalWriter, ResultWriter, type ChunkOutcome, type RowOutcome } from './journal.js';

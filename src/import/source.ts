@@ -2,7 +2,7 @@
 import { closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import { InputError } from '../errors.js';
+import { InputError } from '../coupontools/errors.js';
 import { fieldForHeader } from './columns.js';
 
 /** Bytes looked at to choose the encoding, the format and the delimiter. */

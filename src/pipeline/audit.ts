@@ -1,9 +1,8 @@
 // Audit stage: every write attempt gets exactly one line, and a write cut off by shutdown is recorded as unknown.
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { auditFields, type AuditLog, type AuditOutcome, type AuditRecord } from '../audit.js';
+import { auditFields, type AuditLog, type AuditOutcome, type AuditRecord } from '../state/audit-log.js';
 import type { Logger } from '../log.js';
-import type { Call, Step } from './call.js';
-import type { Shaper } from './result-shaping.js';
+import type { Call, Shaper, Step } from './stage-types.js';
 
 /**
  * Write calls that have started and not yet answered. On shutdown each one either finishes

@@ -1,47 +1,9 @@
-// One tool call as the pipeline stages see it: the tool, its arguments, and what the API said to its write.
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { AuditOutcome } from '../audit.js';
-import { CoupontoolsError } from '../errors.js';
-import type { ApiRequest, ApiResponse } from '../http.js';
-import type { ToolApi, ToolContext, ToolDefinition } from '../tool.js';
-import { applyFieldAliases, DEFAULT_WIRE_PROFILE, type WireProfile } from '../wire-profile.js';
+// Starts one tool call: splits off the seam's arguments and gives the tool a request layer that records what the API said to its write.
+import { CoupontoolsError } from '../coupontools/errors.js';
+import type { ToolApi, ToolContext, ToolDefinition } from '../mcp/tool.js';
+import { applyFieldAliases, DEFAULT_WIRE_PROFILE, type WireProfile } from '../coupontools/wire-profile.js';
 import { DryRunStop } from './dry-run.js';
-
-export interface RequestLayer {
-  request(req: ApiRequest, signal?: AbortSignal): Promise<ApiResponse>;
-  /** The full URL a request goes to (never holds credentials). */
-  url(req: ApiRequest): string;
-  /** Loads what the first request needs, ahead of it (optional). */
-  warmUp?(): void;
-}
-
-/** What a stage hands back: the result for the model and the outcome the audit line records. */
-export interface Step {
-  result: CallToolResult;
-  outcome: AuditOutcome;
-}
-
-export interface Call {
-  tool: ToolDefinition;
-  /** The tool's own arguments, without confirm_token and idempotency_key. */
-  args: Record<string, unknown>;
-  token: unknown;
-  key: unknown;
-  /** Whether the tool can change anything (its calls are audited). */
-  writes: boolean;
-  signal: AbortSignal;
-  /** performance.now() when the call arrived. */
-  started: number;
-  /**
-   * What the API said to this call's write: its HTTP status, and whether it accepted the write
-   * (a 2xx answer in JSON). Once accepted, the write counts as applied whatever fails afterwards.
-   */
-  wire: { status?: number; applied?: boolean };
-  /** The request layer as the tool sees it: writes are stopped in a dry run and their status is kept. */
-  api: ToolApi;
-  /** Cancellation and progress for long-running handlers (an import). */
-  context: ToolContext;
-}
+import type { Call, RequestLayer } from './stage-types.js';
 
 export function startCall(
   tool: ToolDefinition,

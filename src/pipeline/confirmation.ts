@@ -1,10 +1,9 @@
 // Confirmation gate stage: a destructive call runs only after a human's yes (elicitation or preview + token).
 import { z } from 'zod';
-import type { ConfirmGate, ElicitAnswer } from '../confirm.js';
-import type { ToolDefinition } from '../tool.js';
-import type { Call, Step } from './call.js';
+import type { ConfirmGate, ElicitAnswer } from './confirm-gate.js';
+import type { ToolDefinition } from '../mcp/tool.js';
 import { promptLine } from './prompt-text.js';
-import type { Shaper } from './result-shaping.js';
+import type { Call, Shaper, Step } from './stage-types.js';
 
 /** The argument gated tools take when the gate uses tokens. */
 // Bounds checked but not shown: the tool descriptions and the preview's `next` say what this is.

@@ -1,7 +1,6 @@
 // Dry run: a write stops at the request layer and the call answers with the request it would have sent.
-import type { ApiRequest } from '../http.js';
-import type { RequestLayer, Step } from './call.js';
-import type { Shaper } from './result-shaping.js';
+import type { ApiRequest } from '../coupontools/client.js';
+import type { RequestLayer, Shaper, Step } from './stage-types.js';
 
 /** Thrown by the call's request layer at the first write; carries what would have been sent. */
 export class DryRunStop {

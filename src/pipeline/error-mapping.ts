@@ -1,9 +1,8 @@
 // Error mapping stage: every failure of a call becomes a result the model can act on, never a crash.
-import { CoupontoolsError, InputError } from '../errors.js';
+import { CoupontoolsError, InputError } from '../coupontools/errors.js';
 import type { Logger } from '../log.js';
-import type { ToolDefinition } from '../tool.js';
-import type { Call, Step } from './call.js';
-import type { Shaper } from './result-shaping.js';
+import type { ToolDefinition } from '../mcp/tool.js';
+import type { Call, Shaper, Step } from './stage-types.js';
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',

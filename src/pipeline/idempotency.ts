@@ -1,8 +1,7 @@
 // Idempotency stage: a call with an idempotency_key runs once; a repeat is answered from memory, never sent.
 import { z } from 'zod';
-import type { IdempotencyStore } from '../idempotency.js';
-import type { Call, Step } from './call.js';
-import type { Shaper } from './result-shaping.js';
+import type { IdempotencyStore } from '../state/idempotency-store.js';
+import type { Call, Shaper, Step } from './stage-types.js';
 
 /** The argument tools with `idempotencyKey` take. */
 // Bounds checked but not shown: the tool's description says what the key is.

@@ -2,22 +2,11 @@
 // redacted, checked against the registered output schema and within the frame budget, whatever the tool returned.
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
-import type { ToolDefinition } from '../tool.js';
-import type { Call, Step } from './call.js';
+import type { ToolDefinition } from '../mcp/tool.js';
 import { describeCuts, fitFrame, FRAME_ENVELOPE_BYTES, MAX_FRAME_BYTES } from './frame-budget.js';
 import { fitSchema } from './output-check.js';
 import { redactDeep, type Redact } from './redaction.js';
-
-export interface Shaper {
-  redact: Redact;
-  /** A tool's data (`own`), plus keys only the seam sets (`seam`), which no data can overwrite. */
-  success(own: Record<string, unknown>, seam?: Record<string, unknown>): CallToolResult;
-  failure(message: string): CallToolResult;
-  /** A remembered result, said to be one. */
-  replay(first: CallToolResult): CallToolResult;
-  /** A write the API accepted whose answer could not be shown: applied, and said to be. */
-  applied(reason: string): CallToolResult;
-}
+import type { Call, Shaper, Step } from './stage-types.js';
 
 export interface ShapeOptions {
   tool: ToolDefinition;

@@ -1,8 +1,8 @@
 // The wire dialects the sandbox can speak: one option per wire-profile setting, plus the shapes the client must read either way.
-import { ALIASABLE_FIELDS, LIST_ENCODINGS, PAGE_SIZE_KEYS, type AliasableField, type ListEncoding, type PageSizeKey } from '../wire-profile.js';
+import { ALIASABLE_FIELDS, LIST_ENCODINGS, PAGE_SIZE_KEYS, type AliasableField, type ListEncoding, type PageSizeKey } from '../coupontools/wire-profile.js';
 
 export interface SandboxDialect {
-  /** How GET .../stats expects filter and pagination (see wire-profile.ts). Other keys are refused with a 422. */
+  /** How GET .../stats expects filter and pagination (see coupontools/wire-profile.ts). Other keys are refused with a 422. */
   listEncoding: ListEncoding;
   /** The page-size key inside the pagination. */
   pageSizeKey: PageSizeKey;

@@ -5,10 +5,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Agent, request } from 'undici';
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type App } from '../../src/mcp/assemble.js';
 import { parseConfig } from '../../src/config.js';
 import { packageInfo } from '../../src/package-info.js';
-import type { Fault } from '../../src/sandbox/index.js';
+import type { Fault } from '../../src/sandbox/sandbox.js';
 import { BENCH_API_KEY, BENCH_API_SECRET, type MainMessage, type SandboxCommand, type SandboxReady, type SandboxStats, type Target, type WorkerMessage } from './shared.js';
 
 // ---------------------------------------------------------------- sandbox worker

@@ -3,7 +3,7 @@
 import { setMaxListeners } from 'node:events';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
-import { seedState, startSandbox, type SandboxState } from '../../src/sandbox/index.js';
+import { seedState, startSandbox, type SandboxState } from '../../src/sandbox/sandbox.js';
 import { BENCH_API_KEY, BENCH_API_SECRET, type MainMessage, type SandboxReady, type SandboxStats, type WorkerMessage } from './shared.js';
 
 /** Every timestamp the sandbox writes is this instant, so answers are byte-identical from run to run. */

@@ -1,5 +1,5 @@
 // What the bench's main thread and its sandbox worker agree on: credentials, targets, messages.
-import type { Fault } from '../../src/sandbox/index.js';
+import type { Fault } from '../../src/sandbox/sandbox.js';
 
 export const BENCH_API_KEY = 'bench-client-id';
 export const BENCH_API_SECRET = 'bench-client-secret';

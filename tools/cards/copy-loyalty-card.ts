@@ -1,6 +1,6 @@
 // copy_loyalty_card: POST /loyalty/loyalty-cards/{id}/copy
 import { z } from 'zod';
-import { defineTool } from '../../src/tool.js';
+import { defineTool } from '../../src/mcp/tool.js';
 import { cardPath } from '../paths.js';
 import { objectOf } from '../responses.js';
 import { apiObject, loyaltyCardId, toolInput } from '../schemas.js';

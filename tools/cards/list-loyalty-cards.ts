@@ -1,6 +1,6 @@
 // list_loyalty_cards: GET /loyalty/loyalty-cards
 import { z } from 'zod';
-import { defineTool } from '../../src/tool.js';
+import { defineTool } from '../../src/mcp/tool.js';
 import { cardsPath } from '../paths.js';
 import { fitList, listItems } from '../responses.js';
 import { apiObject, toolInput } from '../schemas.js';

@@ -1,6 +1,6 @@
 // send_push_notification: POST /loyalty/loyalty-cards/{id}/push-notifications; a broadcast is confirmed by the seam.
 import { z } from 'zod';
-import { defineTool } from '../../src/tool.js';
+import { defineTool } from '../../src/mcp/tool.js';
 import { cardPath } from '../paths.js';
 import { describeCard } from '../responses.js';
 import { apiValue, idInput, loyaltyCardId, missingOr, toolInput, wireId } from '../schemas.js';

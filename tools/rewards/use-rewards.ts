@@ -1,6 +1,6 @@
 // use_rewards: PUT /loyalty/loyalty-cards/{id}/stats/{userId}/rewards with {"reward_ids": [...]}.
 import { z } from 'zod';
-import { defineTool } from '../../src/tool.js';
+import { defineTool } from '../../src/mcp/tool.js';
 import { holderPath } from '../paths.js';
 import { availableRewards, objectOf } from '../responses.js';
 import { apiObject, idInput, idOutput, loyaltyCardId, missingOr, rewardsOutput, toolInput, userId, wireId } from '../schemas.js';

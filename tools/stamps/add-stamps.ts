@@ -1,6 +1,6 @@
 // add_stamps: POST /loyalty/loyalty-cards/{id}/stats/{userId} with exactly {"amount": n}.
 import { z } from 'zod';
-import { defineTool } from '../../src/tool.js';
+import { defineTool } from '../../src/mcp/tool.js';
 import { holderPath } from '../paths.js';
 import { objectOf, stampOutcome } from '../responses.js';
 import { apiObject, loyaltyCardId, missingOr, rewardsOutput, toolInput, userId } from '../schemas.js';

@@ -1,6 +1,6 @@
 // create_user: POST /loyalty/loyalty-cards/{id}/stats
 import { z } from 'zod';
-import { defineTool } from '../../src/tool.js';
+import { defineTool } from '../../src/mcp/tool.js';
 import { holdersPath } from '../paths.js';
 import { objectOf } from '../responses.js';
 import { apiObject, loyaltyCardId, toolInputWithUserFields } from '../schemas.js';

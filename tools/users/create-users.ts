@@ -1,7 +1,7 @@
 // create_users: POST /loyalty/loyalty-cards/{id}/stats/bulk with the users in the wire profile's bulk body.
 import { z } from 'zod';
-import { defineTool } from '../../src/tool.js';
-import { bulkBody } from '../../src/wire-profile.js';
+import { defineTool } from '../../src/mcp/tool.js';
+import { bulkBody } from '../../src/coupontools/wire-profile.js';
 import { holdersPath } from '../paths.js';
 import { bulkSummary } from '../responses.js';
 import { apiValue, idOutput, loyaltyCardId, missingOr, toolInput, userItem } from '../schemas.js';

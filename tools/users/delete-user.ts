@@ -1,6 +1,6 @@
 // delete_user: DELETE /loyalty/loyalty-cards/{id}/stats/{userId} (destructive, confirmed by the seam).
 import { z } from 'zod';
-import { defineTool } from '../../src/tool.js';
+import { defineTool } from '../../src/mcp/tool.js';
 import { holderPath } from '../paths.js';
 import { describeHolder } from '../responses.js';
 import { idOutput, loyaltyCardId, toolInput, userId, wireId } from '../schemas.js';

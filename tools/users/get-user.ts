@@ -1,6 +1,6 @@
 // get_user: GET /loyalty/loyalty-cards/{id}/stats/{userId}
 import { z } from 'zod';
-import { defineTool } from '../../src/tool.js';
+import { defineTool } from '../../src/mcp/tool.js';
 import { holderPath } from '../paths.js';
 import { availableRewards, requireObject } from '../responses.js';
 import { apiObject, loyaltyCardId, rewardsOutput, toolInput, userId } from '../schemas.js';

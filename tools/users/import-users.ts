@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { planImport, type Plan } from '../../src/import/plan.js';
 import { planReport, runImport } from '../../src/import/run.js';
 import { resolveImportFile } from '../../src/import/source.js';
-import { defineTool, type ToolApi, type ToolDefinition } from '../../src/tool.js';
+import { defineTool, type ToolApi, type ToolDefinition } from '../../src/mcp/tool.js';
 import { describeCard } from '../responses.js';
 import { loyaltyCardId } from '../schemas.js';
 

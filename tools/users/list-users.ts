@@ -1,7 +1,7 @@
 // list_users: GET /loyalty/loyalty-cards/{id}/stats with filter and pagination encoded as the wire profile says; paged locally when the API ignores paging.
 import { z } from 'zod';
-import { defineTool } from '../../src/tool.js';
-import { encodeListQuery, unpagedNote, pagingProblem } from '../../src/wire-profile.js';
+import { defineTool } from '../../src/mcp/tool.js';
+import { encodeListQuery, pagingProblem, unpagedNote } from '../../src/coupontools/wire-profile.js';
 import { holdersPath } from '../paths.js';
 import { fitList, hasMore, listItems, summarizeUser, totalOf, unpagedList } from '../responses.js';
 import { apiObject, loyaltyCardId, toolInput, userFilter } from '../schemas.js';

@@ -1,6 +1,6 @@
 // update_user: POST /loyalty/loyalty-cards/{id}/stats/{userId} with profile fields, never amount.
 import { z } from 'zod';
-import { defineTool } from '../../src/tool.js';
+import { defineTool } from '../../src/mcp/tool.js';
 import { holderPath } from '../paths.js';
 import { objectOf } from '../responses.js';
 import { apiObject, loyaltyCardId, toolInputWithUserFields, userId } from '../schemas.js';

@@ -1,6 +1,6 @@
 // void_user: PUT /loyalty/loyalty-cards/{id}/stats/{userId}/void (destructive, confirmed by the seam).
 import { z } from 'zod';
-import { defineTool } from '../../src/tool.js';
+import { defineTool } from '../../src/mcp/tool.js';
 import { holderPath } from '../paths.js';
 import { describeHolder, objectOf } from '../responses.js';
 import { apiObject, idOutput, loyaltyCardId, toolInput, userId, wireId } from '../schemas.js';
