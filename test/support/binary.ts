@@ -47,7 +47,7 @@ export interface RawSession {
   send: (message: unknown) => void;
   raw: (text: string) => void;
   /** The response to request `id`, once it arrives. */
-  answer: (id: number) => Promise<Record<string, unknown>>;
+  answer: (id: number | string) => Promise<Record<string, unknown>>;
   /** How the process ended, and how long after this call. */
   whenClosed: () => Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
   /** Every stdout line, parsed; throws on a line that is not JSON. */
@@ -72,7 +72,7 @@ export async function startRawSession(args: string[], env: Record<string, string
     raw: (text) => child.stdin.write(text),
     // Waits for the line itself (or the process's end), never for a fixed time: a busy machine is slow, not wrong.
     async answer(id) {
-      const find = () => out.split('\n').find((l) => l.includes(`"id":${id},`) || l.endsWith(`"id":${id}}`));
+      const find = () => out.split('\n').find((l) => l.includes(`"id":${JSON.stringify(id)},`) || l.endsWith(`"id":${JSON.stringify(id)}}`));
       const line = find() ?? (await new Promise<string | undefined>((resolve) => {
         const check = (): void => {
           const found = find();
