@@ -343,7 +343,7 @@ export function helpText(name: string, version: string): string {
     `       ${name} import FILE --card ID [--dry-run] [--skip-existing]   import customers from a CSV file`,
     `       ${name} setup <claude-desktop|claude-code|cursor|vscode> [--live] [--print]   write a client's config`,
     '',
-    'Every option has a matching environment variable; the option wins.',
+    'Every option has a matching environment variable; the option wins. A blank value means the default.',
     'Without credentials the server runs against its embedded sandbox (simulated data).',
     '',
     ...rows,
