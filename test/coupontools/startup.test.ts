@@ -1,11 +1,9 @@
 // Start-up refuses a base URL that can only go wrong, warns about live credentials in clear text, never echoes a URL's credentials, and reads a blank setting as its default.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, plainHttpWarning, SETTINGS, withSettings, type Config } from '../../src/config.js';
-import { allTools } from '../../tools/index.js';
-import { BIN, cleanEnv, runBuilt } from '../support/binary.js';
+import { BIN, cleanEnv, expectSandboxDefaults, runBuilt } from '../support/binary.js';
 
 const run = (env: Record<string, string>) => runBuilt('index.js', [], env);
 const LIVE = { COUPONTOOLS_API_KEY: 'client-id-startup', COUPONTOOLS_API_SECRET: 'startup-secret-4f1a9c' };
@@ -104,9 +102,7 @@ describe('an empty setting means its default', () => {
     const client = new Client({ name: 'blank-form', version: '1' });
     await client.connect(new StdioClientTransport({ command: process.execPath, args: [BIN], env: cleanEnv(blank('')), stderr: 'ignore' }));
     try {
-      expect((await client.listTools()).tools).toHaveLength(allTools.length);
-      const cards = (await client.callTool({ name: 'list_loyalty_cards', arguments: {} })) as CallToolResult;
-      expect(cards.structuredContent).toMatchObject({ sandbox: true });
+      await expectSandboxDefaults(client);
     } finally {
       await client.close();
     }

@@ -4,6 +4,9 @@ import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { expect } from 'vitest';
+import { allTools } from '../../tools/index.js';
 
 /** The contract (issue 8): the process is gone this soon after EOF, a signal or its client. */
 export const EXIT_DEADLINE_MS = 2000;
@@ -173,4 +176,12 @@ export async function connect(url: string, token: string | undefined): Promise<C
   const transport = new StreamableHTTPClientTransport(new URL(url), token ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : {});
   await client.connect(transport);
   return client;
+}
+
+/** A server running on its defaults: the sandbox, every tool offered. */
+export async function expectSandboxDefaults(client: Client): Promise<void> {
+  expect((await client.listTools()).tools).toHaveLength(allTools.length);
+  const cards = (await client.callTool({ name: 'list_loyalty_cards', arguments: {} })) as CallToolResult;
+  expect(cards.isError).toBeFalsy();
+  expect(cards.structuredContent).toMatchObject({ sandbox: true });
 }
