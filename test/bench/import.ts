@@ -106,5 +106,5 @@ export async function importBench(sandbox: RemoteSandbox, binary: string, progre
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return [`4. Import (import_users): CSV → plan → bulk chunks of ${CHUNK_ROWS}, against the sandbox worker`, table(['case', 'time / size', 'target'], rows)].join('\n');
+  return [`5. Import (import_users): CSV → plan → bulk chunks of ${CHUNK_ROWS}, against the sandbox worker`, table(['case', 'time / size', 'target'], rows)].join('\n');
 }

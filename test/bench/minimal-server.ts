@@ -1,4 +1,4 @@
-// The baseline of the versus-minimal section: the smallest server the SDK's docs show (McpServer, stdio, one echo tool).
+// The baseline of the versus-peers section: the smallest server the SDK's docs show (McpServer, stdio, one echo tool).
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';

@@ -6,10 +6,10 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Agent } from 'undici';
 import { IdempotencyStore } from '../../src/state/idempotency-store.js';
 import { MAX_IDEMPOTENCY_KEYS, MemoryStore } from '../../src/state/memory-store.js';
-import { bareNode, coldStart } from './cold-start.js';
 import { importBench } from './import.js';
 import { transports } from './transports.js';
-import { BENCH_CODE_CACHE, contenders, drive, RawPeer, type Contender } from './versus-minimal.js';
+import { profileSection } from './profile.js';
+import { versusPeers } from './versus-peers.js';
 import {
   RawApi,
   RemoteSandbox,
@@ -31,7 +31,7 @@ import {
   type Stack,
 } from './lib.js';
 
-// Fixed sizes: every loop is bounded and the run takes well under two minutes on two cores.
+// Fixed sizes: every loop is bounded and the run takes well under three minutes on two quiet cores.
 const SEQ_WARMUP = 300;
 const SEQ_ROUNDS = 10;
 const SEQ_PER_ROUND = 300;
@@ -43,22 +43,18 @@ const MEM_WARMUP = 200;
 const MEM_CALLS = 5_000;
 const MEM_CHECKPOINT = 1_000;
 const IDEM_KEYS = 10_000;
-const COLD_RUNS = 10;
-const LOAD_IN_FLIGHT = 32;
-const LOAD_ROUNDS = 5;
-const LOAD_CALLS = 4_000;
 /** The built binary, as MCP clients launch it. */
 const BINARY = fileURLToPath(new URL('../../../../dist/src/index.js', import.meta.url));
 
 const startedAt = performance.now();
 /** Other work on the machine skews absolute figures more than ratios; the table says how busy it was. */
 const loadAtStart = loadavg()[0] ?? 0;
-const progress = (message: string): void => void process.stderr.write(`bench: ${message}\n`);
-// Bounded loops end by themselves; this only turns a hang (a bug) into a failure instead of a stuck job.
+const progress = (message: string): void => void process.stderr.write(`bench [${((performance.now() - startedAt) / 1000).toFixed(0)} s]: ${message}\n`);
+// Bounded loops end by themselves; this only turns a hang (a bug) into a failure instead of a stuck job (generous: a busy shared machine is slow, not hung).
 setTimeout(() => {
   // Uncaught, so the process ends with code 1 and says why.
-  throw new Error('bench: still running after 6 minutes: giving up');
-}, 360_000).unref();
+  throw new Error('bench: still running after 20 minutes: giving up');
+}, 1_200_000).unref();
 
 const sections: string[] = [];
 
@@ -233,120 +229,28 @@ async function memory(sandbox: RemoteSandbox, raw: RawApi): Promise<void> {
   );
 }
 
-// ------------------------------------------------------------------ 3. start-up, against a minimal SDK server
-
-async function startUp(sandbox: RemoteSandbox): Promise<void> {
-  progress(`start-up: 1 warm-up + ${COLD_RUNS} interleaved runs of each program`);
-  const [ours, minimal] = contenders(BINARY, sandbox.ready, 4);
-  const samples = { live: [] as number[], uncached: [] as number[], firstCall: [] as number[], sandboxed: [] as number[], minimal: [] as number[], bare: [] as number[] };
-  for (let i = -1; i < COLD_RUNS; i++) {
-    const peer = RawPeer.spawn(ours.script, ours.env);
-    const live = await peer.initialize();
-    await peer.call(ours.tool, ours.args);
-    const firstCall = performance.now() - peer.started;
-    await peer.close();
-    const base = RawPeer.spawn(minimal.script, minimal.env);
-    const min = await base.initialize();
-    await base.close();
-    const cold = RawPeer.spawn(ours.script, { ...ours.env, COUPONTOOLS_CODE_CACHE: 'off' });
-    const uncached = await cold.initialize();
-    await cold.close();
-    const sandboxed = (await coldStart(BINARY, { COUPONTOOLS_CODE_CACHE: BENCH_CODE_CACHE })).toolsList;
-    const bare = await bareNode();
-    if (i < 0) continue;
-    samples.live.push(live);
-    samples.uncached.push(uncached);
-    samples.firstCall.push(firstCall);
-    samples.minimal.push(min);
-    samples.sandboxed.push(sandboxed);
-    samples.bare.push(bare);
-  }
-  const m = summarize(samples.minimal);
-  const row = (label: string, values: number[]): string[] => {
-    const s = summarize(values);
-    return [label, ms(s.p50), ms(s.min), ms(s.max), ratio(s.p50 / m.p50)];
-  };
-  const live = summarize(samples.live).p50 / m.p50;
-  sections.push(
-    [
-      `3. Start-up: spawn → tools/list answered, over stdio (n = ${COLD_RUNS} each, interleaved; ratio = median / minimal SDK server's median)`,
-      table(
-        ['what', 'median ms', 'min ms', 'max ms', 'vs minimal'],
-        [
-          row('minimal SDK server (McpServer + stdio + echo tool)', samples.minimal),
-          row('coupontools-mcp, live mode (credentials set)', samples.live),
-          row('coupontools-mcp, live mode, code cache off (a first start)', samples.uncached),
-          row('coupontools-mcp, live mode: spawn → first get_user answered', samples.firstCall),
-          row('coupontools-mcp, sandbox mode (starts the sandbox too)', samples.sandboxed),
-          row('node -e "" spawn → exit', samples.bare),
-        ],
-      ),
-      `   goal: start-up ≤ 0.60× the minimal server: ${ratio(live)} ${live <= 0.6 ? 'met' : 'MISSED'}`,
-    ].join('\n'),
-  );
-}
-
-// ------------------------------------------------------------------ 4. under load, against a minimal SDK server
-
-async function underLoad(sandbox: RemoteSandbox): Promise<void> {
-  const pair = contenders(BINARY, sandbox.ready, LOAD_IN_FLIGHT);
-  progress(`under load: ${LOAD_IN_FLIGHT} calls in flight, ${LOAD_ROUNDS} interleaved rounds of ${int(LOAD_CALLS)} calls per server`);
-  const peers = pair.map((c) => RawPeer.spawn(c.script, c.env));
-  const figures = pair.map(() => ({ wall: 0, cpu: 0, calls: 0, rss: [] as number[], bench: 0 }));
-  try {
-    for (const peer of peers) await peer.initialize();
-    for (let round = -1; round < LOAD_ROUNDS; round++) {
-      for (let i = 0; i < pair.length; i++) {
-        const peer = peers[i] as RawPeer;
-        const f = figures[i] as (typeof figures)[number];
-        const cpu = peer.cpuMs();
-        // This process too: the raw peer, and for get_user the sandbox worker answering it.
-        const bench = process.cpuUsage();
-        const wall = await drive(peer, pair[i] as Contender, round < 0 ? LOAD_CALLS / 4 : LOAD_CALLS, LOAD_IN_FLIGHT);
-        if (round < 0) continue;
-        const spent = process.cpuUsage(bench);
-        f.bench += (spent.user + spent.system) / 1000;
-        f.wall += wall;
-        f.cpu += peer.cpuMs() - cpu;
-        f.calls += LOAD_CALLS;
-        f.rss.push(peer.peakRss());
-      }
-    }
-  } finally {
-    await Promise.all(peers.map((p) => p.close()));
-  }
-  const [ours, minimal] = figures as [(typeof figures)[number], (typeof figures)[number]];
-  const rate = (f: typeof ours): number => (f.calls * 1000) / f.wall;
-  const cpuPerCall = (f: typeof ours): number => (f.cpu * 1000) / f.calls;
-  const peak = (f: typeof ours): number => Math.max(...f.rss);
-  const rows = pair.map((c, i) => {
-    const f = figures[i] as typeof ours;
-    const benchPerCall = (f.bench * 1000) / f.calls;
-    // What two cores can do at most when every call costs this much CPU in the two processes together.
-    const ceiling = (2 * 1e6) / (cpuPerCall(f) + benchPerCall);
-    return [c.label, int(rate(f)), int(cpuPerCall(f)), int(benchPerCall), int(ceiling), mb(peak(f))];
-  });
-  const goals = [
-    ['throughput ≥ 0.50×', rate(ours) / rate(minimal), rate(ours) / rate(minimal) >= 0.5],
-    ['CPU per call ≤ 2.50×', cpuPerCall(ours) / cpuPerCall(minimal), cpuPerCall(ours) / cpuPerCall(minimal) <= 2.5],
-    ['peak RSS ≤ 1.00×', peak(ours) / peak(minimal), peak(ours) / peak(minimal) <= 1],
-  ] as const;
-  sections.push(
-    [
-      `4. Under load: ${LOAD_IN_FLIGHT} calls in flight over stdio from a raw JSON-RPC peer (${LOAD_ROUNDS} interleaved rounds × ${int(LOAD_CALLS)} calls each; CPU from /proc, 10 ms ticks)`,
-      table(['server, tool', 'calls/s', 'server CPU µs/call', 'bench CPU µs/call', '2-core ceiling calls/s', 'peak RSS'], rows),
-      '   bench CPU: this process (the raw peer, plus for get_user the sandbox worker serving it); ceiling: 2 cores ÷ (server + bench CPU per call)',
-      `   our peak RSS after each round: ${ours.rss.map((b) => mb(b)).join(', ')}`,
-      `   goals vs the minimal server: ${goals.map(([what, x, met]) => `${what}: ${ratio(x)} ${met ? 'met' : 'MISSED'}`).join('; ')}`,
-    ].join('\n'),
-  );
-}
-
 // ------------------------------------------------------------------ main
 
-/** `npm run bench -- startup load` runs only the sections named (sequential, burst, memory, startup, load, transports, import). */
-const only = new Set(process.argv.slice(2));
-const wanted = (name: string): boolean => only.size === 0 || only.has(name);
+/**
+ * `npm run bench -- peers memory` runs only the sections named (sequential, burst, memory, peers, transports, import);
+ * `--runs N` repeats the peers section N times (default 3) for the spread; `--profile` writes CPU profiles of
+ * our server and the lean peer under load and prints where the time goes (alone, unless sections are named too).
+ */
+const argv = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = argv.indexOf(name);
+  if (i === -1) return undefined;
+  const [, value] = argv.splice(i, 2);
+  return value ?? '';
+};
+const runsArg = flag('--runs');
+const runs = runsArg === undefined ? 3 : Number(runsArg);
+if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs takes a whole number of at least 1, not ${runsArg}`);
+const profile = argv.includes('--profile');
+const only = new Set(argv.filter((a) => a !== '--profile'));
+const known = ['sequential', 'burst', 'memory', 'peers', 'transports', 'import'];
+for (const name of only) if (!known.includes(name)) throw new Error(`unknown bench section ${name}: use ${known.join(', ')}`);
+const wanted = (name: string): boolean => (only.size === 0 && !profile) || only.has(name);
 const sandbox = await RemoteSandbox.start();
 const raw = new RawApi(sandbox.ready);
 try {
@@ -362,10 +266,10 @@ try {
     }
   }
   if (wanted('memory')) await memory(sandbox, raw);
-  if (wanted('startup')) await startUp(sandbox);
-  if (wanted('load')) await underLoad(sandbox);
+  if (wanted('peers')) sections.push(await versusPeers(BINARY, sandbox.ready, runs, progress));
   if (wanted('transports')) sections.push(await transports(sandbox.ready, progress));
   if (wanted('import')) sections.push(await importBench(sandbox, BINARY, progress));
+  if (profile) sections.push(await profileSection(BINARY, sandbox.ready, progress));
 } finally {
   await raw.close();
   await sandbox.close();
