@@ -26,6 +26,7 @@ export interface Config {
   bulkKey: string;
   fieldAliases: WireProfile['fieldAliases'];
   redisUrl: string | undefined;
+  redisRequireDurable: boolean;
   http: boolean;
   httpHost: string;
   httpPort: number;
@@ -84,6 +85,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'auditLog', env: 'COUPONTOOLS_AUDIT_LOG', flag: '--audit-log', kind: { type: 'string' }, help: 'Append one JSON line per write attempt to this file (ids, field names, outcome; no personal values).', defaultText: '(none)' },
   { key: 'auditRequired', env: 'COUPONTOOLS_AUDIT_REQUIRED', flag: '--audit-required', kind: { type: 'bool' }, help: 'While the audit log cannot be written (a full disk), refuse write tools with a clear message instead of running them unaudited.', defaultText: 'on when an audit log is set' },
   { key: 'redisUrl', env: 'COUPONTOOLS_REDIS_URL', flag: '--redis-url', kind: { type: 'redis-url' }, help: 'redis:// or rediss:// URL of a Redis that every server process shares for idempotency keys and confirm tokens.', defaultText: '(none: this process only)' },
+  { key: 'redisRequireDurable', env: 'COUPONTOOLS_REDIS_REQUIRE_DURABLE', flag: '--redis-require-durable', kind: { type: 'bool' }, help: 'Refuse to start (exit 2) on a Redis that may forget an idempotency claim (a maxmemory-policy other than noeviction, no AOF or RDB, appendfsync no) or whose settings cannot be read.', defaultText: 'off (a warning)' },
   { key: 'importDir', env: 'COUPONTOOLS_IMPORT_DIR', flag: '--import-dir', kind: { type: 'string' }, help: 'Folder import_users may read customer files from (and write its journal and result files to); without it the tool is not offered.', defaultText: '(none: no import_users)' },
   { key: 'sandbox', env: 'COUPONTOOLS_SANDBOX', flag: '--sandbox', kind: { type: 'bool' }, help: 'Use the embedded sandbox even when credentials are set.', defaultText: 'off (on without credentials)' },
   { key: 'listEncoding', env: 'COUPONTOOLS_LIST_ENCODING', flag: '--list-encoding', kind: { type: 'enum', values: LIST_ENCODINGS }, help: 'How list_users sends filter and pagination: brackets (filter[email]=…&pagination[page]=2) | json (pagination={"page":2,…}) | flat (email=…&page=2). Run doctor to see which the API honours.', defaultText: DEFAULT_WIRE_PROFILE.listEncoding },
@@ -131,6 +133,7 @@ const DEFAULTS: Config = {
   bulkKey: DEFAULT_WIRE_PROFILE.bulkKey,
   fieldAliases: DEFAULT_WIRE_PROFILE.fieldAliases,
   redisUrl: undefined,
+  redisRequireDurable: false,
   http: false,
   httpHost: '127.0.0.1',
   httpPort: 8808,

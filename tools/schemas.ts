@@ -19,7 +19,11 @@ const ID_SOURCE: Record<string, string> = {
   user_id: 'call list_users for user ids',
 };
 
-/** An id for a URL path or a body: a positive integer or a safe string; always a string after parsing. */
+/**
+ * An id for a URL path or a body: a positive integer or a safe string; always a string after parsing.
+ * Listed as an integer, the type the API's results carry (design.md: one portable type per id);
+ * a string id is still accepted here, so a model that copies one from a result is not refused.
+ */
 export function idInput(field: string): z.ZodType<string> {
   const wrong = `${field} ${ID_RULE}`;
   const error = missingOr(field, wrong, ID_SOURCE[field] ?? `give ${field}`);
@@ -29,9 +33,7 @@ export function idInput(field: string): z.ZodType<string> {
       // A refinement rather than .regex(): the rule is enforced here, and the pattern stays out of tools/list.
       z.string({ error }).refine((s) => ID_PATTERN.test(s), { error: wrong }),
     )
-    // Shown as {}: integers in the docs, strings accepted; the name says what it is, and 30 bytes
-    // times twenty ids is paid on every turn.
-    .meta({ type: undefined }) as unknown as z.ZodType<string>;
+    .meta({ type: 'integer' }) as unknown as z.ZodType<string>;
 }
 
 export const loyaltyCardId = idInput('loyalty_card_id');
@@ -77,13 +79,6 @@ export const userFields = {
 export type UserFieldName = keyof typeof userFields;
 export const USER_FIELD_NAMES = Object.keys(userFields) as UserFieldName[];
 
-/**
- * The fifteen user fields in tools/list as one pattern instead of fifteen properties: the names
- * stay machine-readable at a tenth of the bytes. Checked against USER_FIELD_NAMES by the tests.
- */
-export const USER_FIELD_PATTERN = '^(first_name|last_name|email|phone|address|zip|city|custom_[1-8])$';
-const userFieldsJson = { patternProperties: { [USER_FIELD_PATTERN]: { type: 'string' } } };
-
 /** Names the user fields compactly in an error (the list of fifteen reads badly). */
 const validNames = (names: string[]): string[] =>
   names.includes('custom_1') ? [...names.filter((n) => !n.startsWith('custom_')), 'custom_1…custom_8'] : names;
@@ -115,20 +110,13 @@ export function toolInput<Shape extends z.ZodRawShape>(shape: Shape, extra?: (ke
   return z.strictObject(shape, { error: unknownKeys(extra) }).meta({ additionalProperties: undefined });
 }
 
-/**
- * A tool's arguments that include the user fields: validated field by field, shown in tools/list
- * as the other properties plus one pattern for the user fields.
- */
+/** A tool's arguments that include the user fields, each a named property a model can see. */
 export function toolInputWithUserFields<Shape extends z.ZodRawShape>(shape: Shape, extra?: (keys: string[]) => string | undefined) {
-  const { properties } = z.toJSONSchema(z.object(shape), { io: 'input' }) as { properties?: unknown };
-  return toolInput({ ...shape, ...userFields }, extra).meta({ properties, ...userFieldsJson, additionalProperties: undefined });
+  return toolInput({ ...shape, ...userFields }, extra);
 }
 
-/** A user object inside a list (create_users items, list_users filter), shown by the same pattern. */
-export const userItem = z
-  .looseObject({})
-  .meta({ ...userFieldsJson, additionalProperties: false })
-  .pipe(toolInput(userFields));
+/** A user object inside a list (create_users items): the user fields, closed, listed as such. */
+export const userItem = z.strictObject(userFields, { error: unknownKeys() });
 
 /** API data: whatever JSON the API sent (null, number, string, object, array); never refused. */
 export const apiValue = z.unknown();
@@ -141,10 +129,10 @@ export const idOutput = z.union([z.number(), z.string()]);
 
 /** list_users' filter: user field → text to match, every key one of the user fields. */
 const filterValue = wellFormedText.pipe(z.string().min(1, { error: 'filter values must not be empty' }).max(255));
-export const userFilter = z
-  .looseObject({})
-  .meta({ ...userFieldsJson, additionalProperties: false })
-  .pipe(toolInput(Object.fromEntries(USER_FIELD_NAMES.map((name) => [name, filterValue.optional()])) as Record<UserFieldName, z.ZodOptional<typeof filterValue>>));
+export const userFilter = z.strictObject(
+  Object.fromEntries(USER_FIELD_NAMES.map((name) => [name, filterValue.optional()])) as Record<UserFieldName, z.ZodOptional<typeof filterValue>>,
+  { error: unknownKeys() },
+);
 
 /** Rewards as we list them ({id, name}); typed loosely in tools/list, where every byte is paid per turn. */
 export const rewardsOutput = z.array(apiObject);

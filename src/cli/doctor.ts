@@ -6,8 +6,10 @@ import { connectApi } from '../coupontools/connect.js';
 import { ConfigError, DEFAULT_BASE_URL, parseConfig, usesSandbox, wireProfileOf, type Config } from '../config.js';
 import { CoupontoolsError } from '../coupontools/errors.js';
 import type { ApiRequest, ApiResponse } from '../coupontools/client.js';
-import { redactor } from '../log.js';
+import { redactor, type Logger } from '../log.js';
+import { describeUrl, RedisStore } from '../state/redis-store.js';
 import { packageInfo } from '../package-info.js';
+import { inertJson, promptLine, quoted } from '../pipeline/prompt-text.js';
 import {
   ALIASABLE_FIELDS,
   encodeListQuery,
@@ -59,12 +61,15 @@ const FILTER_FIELDS = ['email', 'phone', 'last_name', 'first_name'] as const;
 
 const RATE_LIMIT_HEADER = /rate-?limit|^retry-after$/i;
 
+/** API text in a report line: quoted, one line, nothing a terminal acts on (ids and field names may be anything). */
+const q = (value: unknown, max?: number): string => quoted(String(value), max);
+
 function describeError(err: unknown): string {
-  if (!(err instanceof CoupontoolsError)) return err instanceof Error ? err.message : String(err);
-  const head = err.status !== undefined ? `HTTP ${err.status}${err.apiCode ? ` (code ${err.apiCode})` : ''}` : '';
-  const text = err.apiMessage ?? err.detail ?? err.kind;
-  const short = text.length > 160 ? `${text.slice(0, 160)}…` : text;
-  return [head, short].filter(Boolean).join(': ');
+  if (!(err instanceof CoupontoolsError)) return promptLine(err instanceof Error ? err.message : String(err), 160);
+  const head = err.status !== undefined ? `HTTP ${err.status}${err.apiCode ? ` (code ${q(err.apiCode, 40)})` : ''}` : '';
+  // The API's own message is quoted; our detail may carry an excerpt of its body, so it is made one inert line too.
+  const text = err.apiMessage !== undefined ? q(err.apiMessage, 160) : promptLine(err.detail ?? err.kind, 160);
+  return [head, text].filter(Boolean).join(': ');
 }
 
 /** The list in an answer and how it came: bare, or wrapped under which key, with which metadata. */
@@ -73,29 +78,63 @@ function shapeOf(data: unknown): { items: JsonObject[]; shape: string; metaKeys:
   if (Array.isArray(data)) return { items, shape: 'a bare array', metaKeys: [] };
   const wrapper = data as JsonObject;
   const key = Object.keys(wrapper).find((k) => Array.isArray(wrapper[k]));
-  const metaKeys = Object.keys(meta).filter((k) => k !== key && !Array.isArray(meta[k]) && (meta[k] === null || typeof meta[k] !== 'object'));
-  return { items, shape: `wrapped under "${key}"`, metaKeys };
+  const metaKeys = Object.keys(meta).filter((k) => k !== key && !Array.isArray(meta[k]) && (meta[k] === null || typeof meta[k] !== 'object')).map((k) => q(k));
+  return { items, shape: `wrapped under ${q(key)}`, metaKeys };
 }
 
 const sameItem = (a: JsonObject | undefined, b: JsonObject | undefined): boolean => a !== undefined && b !== undefined && String(a.id) === String(b.id);
 
-/** Runs every check against `api`; reads only. */
+/** A check line made inert (the text report and --json alike), whatever API or Redis text its detail quotes. */
+const inert = (check: Check): Check => ({ ...check, detail: promptLine(check.detail, Infinity), ...(check.fix !== undefined ? { fix: promptLine(check.fix, Infinity) } : {}) });
+
+const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** The shared state store, when Redis is configured: does it answer, and can it keep a claim (live values, one line a fact). */
+async function stateStoreChecks(config: Config): Promise<Check[]> {
+  if (config.redisUrl === undefined) return [];
+  const where = describeUrl(config.redisUrl);
+  // Opened as the server opens it (the same reading of its settings), but never refusing: doctor reports.
+  const store = await RedisStore.open(config.redisUrl, quiet);
+  try {
+    const ready = await store.ready();
+    if (!ready.ok) {
+      return [{ name: 'state store', verdict: 'fail', detail: `Redis at ${where}: ${ready.detail}.`, fix: 'Check COUPONTOOLS_REDIS_URL (host, port, password, TLS); until Redis answers, add_stamps with an idempotency_key and calls that need a confirm_token are refused, and nothing is sent for them.' }];
+    }
+    const checks: Check[] = [{ name: 'state store', verdict: 'ok', detail: `Redis at ${where} answers.` }];
+    const durability = store.durability;
+    if (durability === undefined) {
+      checks.push({ name: 'persistence', verdict: config.redisRequireDurable ? 'fail' : 'warn', detail: `Redis at ${where} did not say how it keeps keys (INFO could not be read).`, fix: 'Make sure maxmemory-policy is noeviction and AOF (appendonly yes) is on.' });
+      return checks;
+    }
+    const refused = config.redisRequireDurable ? ' COUPONTOOLS_REDIS_REQUIRE_DURABLE is on, so the server refuses to start on this Redis.' : ' Until then, exactly-once add_stamps rests on Redis keeping what it was given.';
+    for (const fact of durability.facts) {
+      checks.push({ name: fact.name, verdict: fact.keeps === true ? 'ok' : config.redisRequireDurable ? 'fail' : 'warn', detail: fact.detail, ...(fact.fix !== undefined ? { fix: `${fact.fix}${refused}` } : {}) });
+    }
+    return checks;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Runs every check against `api` (and the state store, when Redis is configured); reads only. */
 export async function diagnose(config: Config, api: Api, target: { mode: 'live' | 'sandbox'; baseUrl: string }): Promise<DoctorReport> {
   const configured = wireProfileOf(config);
   const recommended: WireProfile = { ...configured, fieldAliases: { ...configured.fieldAliases } };
   const checks: Check[] = [];
-  const add = (check: Check): void => void checks.push(check);
+  const add = (check: Check): void => void checks.push(inert(check));
+  // Read first, reported last (after whichever API check ends the run).
+  const storeChecks = (await stateStoreChecks(config)).map(inert);
   const headersSeen = new Map<string, string>();
   const get = async (path: readonly (string | number)[], query?: [string, string][]): Promise<ApiResponse> => {
     const res = await api.request({ method: 'GET', path, ...(query ? { query } : {}) });
-    for (const [name, value] of Object.entries(res.headers ?? {})) if (RATE_LIMIT_HEADER.test(name) && value !== undefined) headersSeen.set(name, String(value));
+    for (const [name, value] of Object.entries(res.headers ?? {})) if (RATE_LIMIT_HEADER.test(name) && value !== undefined) headersSeen.set(q(name), q(value));
     return res;
   };
   const report = (): DoctorReport => ({
-    ok: !checks.some((c) => c.verdict === 'fail'),
+    ok: ![...checks, ...storeChecks].some((c) => c.verdict === 'fail'),
     mode: target.mode,
     base_url: target.baseUrl,
-    checks,
+    checks: [...checks, ...storeChecks],
     profile: profileSettings(recommended),
   });
 
@@ -127,7 +166,7 @@ export async function diagnose(config: Config, api: Api, target: { mode: 'live' 
       return report();
     }
     cards = shape.items;
-    const fields = cards[0] ? ` Card fields: ${Object.keys(cards[0]).join(', ')}.` : '';
+    const fields = cards[0] ? ` Card fields: ${Object.keys(cards[0]).map((k) => q(k)).join(', ')}.` : '';
     add({ name: 'cards', verdict: cards.length > 0 ? 'ok' : 'warn', detail: `${cards.length} card(s), as ${shape.shape}.${fields}`, ...(cards.length === 0 ? { fix: 'Create a loyalty card in Coupontools first; nothing else can be checked without one.' } : {}) });
   } catch (err) {
     if (!(err instanceof CoupontoolsError)) throw err;
@@ -169,14 +208,14 @@ export async function diagnose(config: Config, api: Api, target: { mode: 'live' 
     try {
       shape = shapeOf((await get(holdersPath(String(candidate.id)))).data);
     } catch (err) {
-      add({ name: 'holders', verdict: 'fail', detail: `GET /loyalty/loyalty-cards/${String(candidate.id)}/stats: ${describeError(err)}.`, fix: 'list_users cannot work until this list can be read; ask Coupontools support with this message.' });
+      add({ name: 'holders', verdict: 'fail', detail: `GET the holders of card ${q(candidate.id)}: ${describeError(err)}.`, fix: 'list_users cannot work until this list can be read; ask Coupontools support with this message.' });
       return report();
     }
     if (card === undefined || shape.items.length > holderCount) {
       card = candidate;
       holderCount = shape.items.length;
       const meta = shape.metaKeys.length > 0 ? `metadata: ${shape.metaKeys.join(', ')}` : 'no paging metadata (has_more comes from the page being full)';
-      holdersLine = `Card ${String(candidate.id)}: ${holderCount} holder(s) on the first page, as ${shape.shape}; ${meta}.`;
+      holdersLine = `Card ${q(candidate.id)}: ${holderCount} holder(s) on the first page, as ${shape.shape}; ${meta}.`;
     }
     if (holderCount >= 2) break;
   }
@@ -332,7 +371,7 @@ function mapFields(holder: JsonObject, card: JsonObject, configured: WireProfile
   locate('voided', ['voided']);
   locate('wallet_installed', ['wallet_installed']);
   const unmapped = lines.filter((l) => l.endsWith('not found')).map((l) => l.split(':')[0]);
-  const detail = `Holder ${String(holder.id)} has ${names.length} fields (${names.join(', ')}). ${lines.join('; ')}.`;
+  const detail = `Holder ${q(holder.id)} has ${names.length} fields (${names.map((n) => q(n)).join(', ')}). ${lines.join('; ')}.`;
   if (missing.length > 0) {
     add({ name: 'holder fields', verdict: 'fail', detail, fix: `Set COUPONTOOLS_FIELD_ALIASES=${Object.entries(recommended.fieldAliases).map(([t, o]) => `${t}:${o}`).join(',')} (in the profile below) so the tools show ${missing.map((m) => m.split(':')[1]).join(', ')}.` });
   } else if (unmapped.length > 0) {
@@ -364,7 +403,8 @@ const HELP = `Usage: ${packageInfo.name} doctor [--json] [options]
 
 Read-only diagnosis of the configured account and wire: the base URL resolves and answers, the
 credentials are accepted, cards and holders can be listed, which paging encoding the API honours,
-how a holder's fields are named, rate-limit headers. Ends with the wire profile to use.
+how a holder's fields are named, rate-limit headers; with COUPONTOOLS_REDIS_URL, whether that Redis
+answers and can keep idempotency claims (eviction policy, persistence). Ends with the wire profile to use.
 Never writes, never prints personal data or the secret. Exit 0 when the tools will work, 1 otherwise.
 Takes the same settings as the server (see ${packageInfo.name} --help); without credentials it checks the sandbox.
 
@@ -402,7 +442,7 @@ export async function main(argv: string[]): Promise<void> {
     const report = await diagnose(config, client, { mode: usesSandbox(config) ? 'sandbox' : 'live', baseUrl: sandbox ? sandbox.url : config.baseUrl });
     // The secret is never put in a report; scrubbing anyway guards against an API that echoes it.
     const redact = redactor([config.apiSecret]);
-    process.stdout.write(redact(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report)));
+    process.stdout.write(redact(json ? `${inertJson(JSON.stringify(report, null, 2))}\n` : formatReport(report)));
     process.exitCode = report.ok ? 0 : 1;
   } finally {
     await client.close();

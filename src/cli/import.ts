@@ -9,6 +9,7 @@ import { applyFieldAliases } from '../coupontools/wire-profile.js';
 import { planImport } from '../import/plan.js';
 import { planReport, runImport, type ImportReport } from '../import/run.js';
 import { resolveImportFile } from '../import/source.js';
+import { promptLine, quoted } from '../pipeline/prompt-text.js';
 
 const USAGE = `Usage: ${packageInfo.name} import FILE --card ID [--dry-run] [--skip-existing] [settings…]
 
@@ -55,13 +56,13 @@ function parseArgs(argv: readonly string[]): ImportArgs | 'help' {
 
 const n = (x: number | undefined): string => (x ?? 0).toLocaleString('en-US');
 
-/** The report as lines for a person. */
+/** The report as lines for a person; every line inert (the file's headers and the API's reasons may hold anything), headers quoted. */
 function describe(report: ImportReport): string {
   const { rows } = report;
   const lines = [
     `${report.file} → card ${report.loyalty_card_id} (${report.format}, ${report.encoding}${report.delimiter ? `, delimiter ${report.delimiter}` : ''})`,
-    `columns: ${Object.entries(report.columns.mapped).map(([h, f]) => `${h} → ${f}`).join(', ') || '(none)'}`,
-    ...(report.columns.unmapped_count > 0 ? [`not imported: ${report.columns.unmapped.join(', ')}${report.columns.unmapped_count > report.columns.unmapped.length ? ', …' : ''}`] : []),
+    `columns: ${Object.entries(report.columns.mapped).map(([h, f]) => `${quoted(h)} → ${f}`).join(', ') || '(none)'}`,
+    ...(report.columns.unmapped_count > 0 ? [`not imported: ${report.columns.unmapped.map((h) => quoted(h)).join(', ')}${report.columns.unmapped_count > report.columns.unmapped.length ? ', …' : ''}`] : []),
     `rows: ${n(rows.total)} read, ${n(rows.valid)} valid, ${n(rows.invalid)} invalid, ${n(rows.duplicate)} duplicate, ${n(rows.existing)} already on the card, ${n(rows.already_imported)} imported before, ${n(rows.to_create)} to create`,
     ...report.problems.map((p) => `  row ${p.row}: ${p.reason}`),
   ];
@@ -70,7 +71,8 @@ function describe(report: ImportReport): string {
     lines.push(`result file: ${report.result_file}; journal: ${report.journal_file}`);
   }
   lines.push(report.next);
-  return `${lines.join('\n')}\n`;
+  // Our indentation is kept; everything after it becomes one inert line.
+  return `${lines.map((l) => `${/^ */.exec(l)?.[0] ?? ''}${promptLine(l, Infinity)}`).join('\n')}\n`;
 }
 
 /** A bar redrawn in place on a terminal; plain lines at every tenth otherwise (logs, CI). */
@@ -109,7 +111,8 @@ export async function main(argv: string[]): Promise<void> {
     const real = resolveImportFile(config.importDir, basename(path));
     // COUPONTOOLS_DRY_RUN means the same here as --dry-run: plan, send nothing.
     const planOnly = args.dryRun || config.dryRun;
-    app = await createApp(config, { stderr: (line) => process.stderr.write(`${line}\n`) });
+    // Log lines may quote the API (a failed call's message): one inert line each on the terminal.
+    app = await createApp(config, { stderr: (line) => process.stderr.write(`${promptLine(line, Infinity)}\n`) });
     if (usesSandbox(config)) process.stderr.write('SANDBOX: simulated data, nothing reaches a real account.\n');
     const wire = wireProfileOf(config);
     // Answers read as the tools read them: the account's field names become ours.
@@ -139,12 +142,13 @@ export async function main(argv: string[]): Promise<void> {
     }
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError || err instanceof InputError) {
-      process.stderr.write(`${packageInfo.name} import: ${err.message}\n${err instanceof UsageError ? `\n${USAGE}` : ''}`);
+      process.stderr.write(`${packageInfo.name} import: ${promptLine(err.message, Infinity)}\n${err instanceof UsageError ? `\n${USAGE}` : ''}`);
       process.exitCode = 2;
       return;
     }
     if (err instanceof CoupontoolsError) {
-      process.stderr.write(`${packageInfo.name} import: the API call failed: ${err.message}\n`);
+      const what = err.apiMessage !== undefined ? `${err.status !== undefined ? `HTTP ${err.status}: ` : ''}${quoted(err.apiMessage, 300)}` : promptLine(err.message, Infinity);
+      process.stderr.write(`${packageInfo.name} import: the API call failed: ${what}\n`);
       process.exitCode = 1;
       return;
     }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { packageInfo } from '../package-info.js';
+import { inertJson, promptLine } from '../pipeline/prompt-text.js';
 import { isDeepStrictEqual } from 'node:util';
 
 export const CLIENTS = ['claude-desktop', 'claude-code', 'cursor', 'vscode'] as const;
@@ -205,22 +206,23 @@ changes nothing.
 `;
 
 export async function main(argv: string[]): Promise<void> {
-  // A terminal verb: its report belongs on stdout.
-  const say = (line: string): boolean => process.stdout.write(`${line}\n`);
-  const fail = (message: string): never => {
-    process.stderr.write(`coupontools-mcp setup: ${message}\n`);
+  // A terminal verb: its report belongs on stdout. Paths come from the environment (HOME, APPDATA,
+  // XDG_CONFIG_HOME) and arguments are echoed, so each line is made inert; only our own text has newlines.
+  const say = (line: string): boolean => process.stdout.write(`${promptLine(line, Infinity)}\n`);
+  const fail = (message: string, usage = false): never => {
+    process.stderr.write(`coupontools-mcp setup: ${promptLine(message, Infinity)}\n${usage ? USAGE : ''}`);
     process.exit(2);
   };
   if (argv.includes('--help') || argv.includes('-h')) {
-    say(USAGE.trimEnd());
+    process.stdout.write(USAGE);
     return;
   }
   const flags = argv.filter((a) => a.startsWith('-'));
   const names = argv.filter((a) => !a.startsWith('-'));
   const unknown = flags.filter((f) => f !== '--live' && f !== '--print');
-  if (unknown.length > 0) fail(`unknown option ${unknown.join(', ')}\n${USAGE}`);
+  if (unknown.length > 0) fail(`unknown option ${unknown.join(', ')}`, true);
   const client = names[0] as ClientName | undefined;
-  if (names.length !== 1 || !client || !CLIENTS.includes(client)) fail(`name one client: ${CLIENTS.join(', ')}\n${USAGE}`);
+  if (names.length !== 1 || !client || !CLIENTS.includes(client)) fail(`name one client: ${CLIENTS.join(', ')}`, true);
   const live = flags.includes('--live');
   const print = flags.includes('--print');
   const place: Place = {
@@ -238,7 +240,7 @@ export async function main(argv: string[]): Promise<void> {
     const shown: Json = { [block.serversKey]: { [SERVER_KEY]: block.entry } };
     if (block.inputs) shown.inputs = block.inputs;
     say(`# ${title}: merge into ${file}`);
-    say(JSON.stringify(shown, null, 2));
+    process.stdout.write(`${inertJson(JSON.stringify(shown, null, 2))}\n`);
     return;
   }
   try {

@@ -2,6 +2,7 @@
 import { basename } from 'node:path';
 import { CoupontoolsError } from '../coupontools/errors.js';
 import type { ToolApi, ToolContext } from '../mcp/tool.js';
+import { quoted } from '../pipeline/prompt-text.js';
 import type { JsonObject } from '../../tools/responses.js';
 import { bulkOutcomes, bulkRequest } from './bulk.js';
 import { JournalWriter, ResultWriter, type ChunkOutcome, type RowOutcome } from './journal.js';
@@ -65,8 +66,9 @@ export function planReport(plan: Plan): ImportReport {
   };
 }
 
+/** Why a chunk failed; the API's own words are quoted data (they reach a terminal, a result file and the model). */
 const reasonOf = (err: CoupontoolsError): string =>
-  `${err.status !== undefined ? `HTTP ${err.status}: ` : ''}${err.apiMessage ?? err.detail ?? err.kind}`.slice(0, 300);
+  `${err.status !== undefined ? `HTTP ${err.status}: ` : ''}${err.apiMessage !== undefined ? quoted(err.apiMessage, 280) : (err.detail ?? err.kind)}`.slice(0, 300);
 
 interface Chunk {
   number: number;

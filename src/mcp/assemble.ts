@@ -110,9 +110,10 @@ export async function openAccount(config: Config, options: AccountOptions = {}):
   const redact = accountRedactor(config);
   const log = options.log ?? stderrLogger(redact, options.stderr);
   const sandboxed = usesSandbox(config);
-  const { client, sandbox } = await connectApi(config, { ...options.client, onFailure: (line) => log.warn(line) }, SANDBOX_HISTORY);
   const now = options.now ?? Date.now;
-  const ownStore = options.store ? undefined : await openStore(config.redisUrl, log, now);
+  // Before the API connection (and any sandbox) exists, so a Redis refused at start leaves nothing running.
+  const ownStore = options.store ? undefined : await openStore(config.redisUrl, log, now, { requireDurable: config.redisRequireDurable });
+  const { client, sandbox } = await connectApi(config, { ...options.client, onFailure: (line) => log.warn(line) }, SANDBOX_HISTORY);
   const store = options.store ?? (ownStore as StateStore).scope(accountNamespace(config, sandboxed));
   const writesInFlight = new WritesInFlight();
   const gate = new ConfirmGate(config.confirm, now, store);

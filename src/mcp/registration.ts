@@ -1,13 +1,24 @@
 // The one place tools are registered: each call runs through the pipeline stages in src/pipeline/, in the order below.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import { ErrorCode, McpError, type CallToolResult, type ServerNotification, type ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolRequest,
+  type CallToolResult,
+  type ListToolsResult,
+  type ServerNotification,
+  type ServerRequest,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { AuditLog } from '../state/audit-log.js';
 import type { ConfirmGate, ElicitAnswer } from '../pipeline/confirm-gate.js';
 import { formCheck } from '../pipeline/form-check.js';
 import { IdempotencyStore } from '../state/idempotency-store.js';
+import { listedInput, listedOutput } from './listed-schema.js';
 import type { Logger } from '../log.js';
 import { auditCall, auditRefusal, WritesInFlight } from '../pipeline/audit.js';
 import { startCall } from '../pipeline/call.js';
@@ -66,25 +77,24 @@ export function createServer(options: ServerOptions): McpServer {
   const wire = options.wire ?? DEFAULT_WIRE_PROFILE;
   const server = new McpServer(
     { name: options.name, version: options.version, icons: [SERVER_ICON] },
-    { instructions: options.instructions, capabilities: { tools: {}, logging: {} }, jsonSchemaValidator: formCheck },
+    // No `tools` here: McpServer would install its own tools handlers; ours are registered below (see serveTools).
+    { instructions: options.instructions, capabilities: { logging: {} }, jsonSchemaValidator: formCheck },
   );
 
   const offered = selectTools(options.tools, options.readOnly === true, options.allow);
-  /** Each tool's registered output schema, listed in tools/list by compactToolsList (see there). */
-  const outputs = new Map<string, z.ZodObject>();
+  const registered: RegisteredTool[] = [];
   for (const tool of offered) {
     const gated = isGated(tool, gate, dryRun);
     const tokens = gated && gate.usesTokens;
-    let inputSchema = tool.input;
-    if (tokens) inputSchema = inputSchema.extend({ confirm_token: confirmTokenInput });
-    if (tool.idempotencyKey) inputSchema = inputSchema.extend({ idempotency_key: idempotencyKeyInput });
+    let input = tool.input;
+    if (tokens) input = input.extend({ confirm_token: confirmTokenInput });
+    if (tool.idempotencyKey) input = input.extend({ idempotency_key: idempotencyKeyInput });
     // extend() drops the tool's metadata: tools/list shows extended inputs as the tool showed its own.
-    if (inputSchema !== tool.input) inputSchema = inputSchema.meta({ additionalProperties: undefined });
+    if (input !== tool.input) input = input.meta({ additionalProperties: undefined });
     // A write's answer may have none of the tool's own fields: a preview, a dry run, or a write the
     // API accepted whose answer cannot be shown (it stays applied, and says so).
-    const outputSchema = tokens || tool.access !== 'read' ? tool.output.partial() : tool.output;
-    outputs.set(tool.name, outputSchema);
-    const shape = resultShaper({ tool, output: outputSchema, sandbox: options.sandbox, redact: options.redact });
+    const output = tokens || tool.access !== 'read' ? tool.output.partial() : tool.output;
+    const shape = resultShaper({ tool, output, sandbox: options.sandbox, redact: options.redact });
 
     /** The call pipeline: every rule, in this order, for every tool. */
     const handle = async (rawArgs: Record<string, unknown>, extra: CallExtra): Promise<CallToolResult> => {
@@ -105,23 +115,9 @@ export function createServer(options: ServerOptions): McpServer {
       await key.settle(step);
       return audited.finish(step);
     };
-
-    server.registerTool(
-      tool.name,
-      {
-        title: tool.title,
-        description: tool.description,
-        inputSchema,
-        annotations: {
-          readOnlyHint: tool.access === 'read',
-          destructiveHint: tool.access === 'destructive',
-          idempotentHint: tool.idempotent,
-          openWorldHint: true,
-        },
-      },
-      (rawArgs: Record<string, unknown>, extra) => handle(rawArgs, extra),
-    );
+    registered.push({ tool, input, output, handle });
   }
+  serveTools(server, registered, () => options.api.warmUp?.());
   // Resources, prompts and completions read through the same request layer, and only through offered read tools.
   const readTool: ReadTool = async (name, args, signal) => {
     const tool = offered.find((t) => t.name === name && t.access === 'read');
@@ -138,12 +134,18 @@ export function createServer(options: ServerOptions): McpServer {
   };
   registerResources(server, offered, readTool, options.sandbox);
   registerPrompts(server, offered, readTool, options.sandbox);
-  compactToolsList(server, outputs, () => options.api.warmUp?.());
-  plainInputErrors(server);
   return server;
 }
 
-type RawHandler = (request: unknown, extra: unknown) => Promise<unknown>;
+/** A tool as this server offers it: its schemas after the seam's additions, and its call pipeline. */
+interface RegisteredTool {
+  tool: ToolDefinition;
+  /** What the arguments are parsed with (the tool's input plus confirm_token / idempotency_key). */
+  input: z.ZodObject;
+  /** What the result is shaped to, and what tools/list shows as its outputSchema. */
+  output: z.ZodObject;
+  handle(rawArgs: Record<string, unknown>, extra: CallExtra): Promise<CallToolResult>;
+}
 
 /** What a tool call gets from the SDK besides its arguments (the parts the pipeline uses). */
 type CallExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -160,49 +162,21 @@ function progressTo(extra: CallExtra): ToolContext['progress'] {
 }
 
 /**
- * The SDK answers bad arguments with "MCP error -32602: Input validation error: Invalid arguments
- * for tool X: <message> at <path>" per issue. The tools' messages already name the argument and
- * end in what to do, so the model reads "X: <message>" instead, with the path only where the
- * message does not name it. Wrapped like compactToolsList; an unknown SDK text passes unchanged.
+ * tools/list and tools/call, registered on the SDK's low-level Server (public API) rather than
+ * through McpServer.registerTool, which would list each zod schema as the SDK converts it and
+ * word input errors its own way. McpServer still serves resources, prompts and completions; it
+ * installs tools handlers only when a tool is registered with it or `tools` is declared in its
+ * options, and neither happens here.
  */
-function plainInputErrors(server: McpServer): void {
-  const handlers = (server.server as unknown as { _requestHandlers?: Map<string, RawHandler> })._requestHandlers;
-  const original = handlers?.get('tools/call');
-  if (!handlers || !original) return;
-  handlers.set('tools/call', async (request, extra) => {
-    const result = (await original(request, extra)) as CallToolResult;
-    const first = result.isError ? result.content?.[0] : undefined;
-    const match = first?.type === 'text' ? /^MCP error -32602: Input validation error: Invalid arguments for tool ([\w-]+): ([\s\S]*)$/.exec(first.text) : null;
-    if (!first || first.type !== 'text' || !match) return result;
-    const issues = (match[2] ?? '').split('\n').map((line) => {
-      const at = /^([\s\S]*) at ([\w.[\]-]+)$/.exec(line);
-      if (!at) return line;
-      const [, message = '', path = ''] = at;
-      return message.includes(path.split('.')[0] ?? path) ? message : `${path}: ${message}`;
-    });
-    return { ...result, content: [{ type: 'text', text: `Invalid arguments for ${match[1]}: ${issues.join('; ')}` }, ...result.content.slice(1)] };
-  });
-}
-
-/**
- * tools/list as the SDK builds it, minus what every user pays for on every turn and no client
- * needs: each schema's "$schema" URL and the default `execution: {taskSupport: "forbidden"}`.
- * The SDK has no option for this, so the registered handler is wrapped; if a future SDK stores
- * handlers elsewhere, the list is simply left whole (the byte-budget test then says so).
- *
- * Output schemas are listed here, converted as the SDK converts them, rather than registered with
- * the SDK: the SDK would check every result against its schema again, after the output-check stage
- * (src/pipeline/output-check.ts) has already made it fit that very schema.
- */
-function compactToolsList(server: McpServer, outputs: ReadonlyMap<string, z.ZodObject>, afterFirst: () => void): void {
-  const handlers = (server.server as unknown as { _requestHandlers?: Map<string, RawHandler> })._requestHandlers;
-  const original = handlers?.get('tools/list');
-  if (!handlers || !original) return;
+function serveTools(server: McpServer, tools: readonly RegisteredTool[], afterFirst: () => void): void {
+  const byName = new Map(tools.map((t) => [t.tool.name, t]));
+  // As McpServer declared it; the list never changes, so no list_changed is ever sent.
+  server.server.registerCapabilities({ tools: { listChanged: true } });
   // The tools never change after registration: the list is built (schemas converted) once.
-  let built: Promise<unknown> | undefined;
-  handlers.set('tools/list', (request, extra) => {
+  let built: Promise<ListToolsResult> | undefined;
+  server.server.setRequestHandler(ListToolsRequestSchema, () => {
     if (!built) {
-      built = compact(original(request, extra), outputs);
+      built = Promise.resolve().then(() => ({ tools: tools.map(listedTool) }));
       // A client lists tools, then calls one: load what the first call needs while it decides.
       // A failed build is not kept: the next request builds again.
       // Two turns later: the answer itself goes out at the end of the next turn (stdout is written
@@ -214,41 +188,60 @@ function compactToolsList(server: McpServer, outputs: ReadonlyMap<string, z.ZodO
     }
     return built;
   });
-}
-
-async function compact(listed: Promise<unknown>, outputs: ReadonlyMap<string, z.ZodObject>): Promise<unknown> {
-  const result = (await listed) as { tools?: Array<Record<string, unknown>> };
-  for (const tool of result.tools ?? []) {
-    const output = outputs.get(tool.name as string);
-    if (output) tool.outputSchema = toJsonSchemaCompat(output, { strictUnions: true, pipeStrategy: 'output' });
-    for (const key of ['inputSchema', 'outputSchema']) {
-      const schema = tool[key] as Record<string, unknown> | undefined;
-      if (schema) tool[key] = withoutDefaults(schema, true);
+  server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    try {
+      return await callTool(byName, request, extra);
+    } catch (err) {
+      // As McpServer answers a handler that throws: an error result, not a protocol error.
+      return toolError(err instanceof Error ? err.message : String(err));
     }
-    const execution = tool.execution as { taskSupport?: string } | undefined;
-    if (execution && Object.keys(execution).length === 1 && execution.taskSupport === 'forbidden') delete tool.execution;
-  }
-  return result;
+  });
 }
 
 /**
- * Drops keys that say only what JSON Schema assumes anyway: `additionalProperties: {}`,
- * `properties: {}`, `propertyNames: {type: "string"}` (names are strings) and the top `$schema`.
+ * One tool's tools/list entry: the listed schemas are converted here, inputs held to the portable
+ * subset (src/mcp/listed-schema.ts). Output schemas are listed but not handed to the SDK to check
+ * again: the output-check stage (src/pipeline/output-check.ts) has already made each result fit.
  */
-function withoutDefaults(schema: Record<string, unknown>, top = false): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(schema)) {
-    if (top && key === '$schema') continue;
-    const empty = value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0;
-    if ((key === 'additionalProperties' || key === 'properties') && empty) continue;
-    if (key === 'propertyNames' && JSON.stringify(value) === '{"type":"string"}') continue;
-    if (key === 'properties' && value && typeof value === 'object') {
-      out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutDefaults(v as Record<string, unknown>)]));
-    } else if (key === 'items' && value && typeof value === 'object' && !Array.isArray(value)) {
-      out[key] = withoutDefaults(value as Record<string, unknown>);
-    } else out[key] = value;
-  }
-  return out;
+function listedTool({ tool, input, output }: RegisteredTool): Tool {
+  return {
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: listedInput(tool.name, input) as Tool['inputSchema'],
+    annotations: {
+      readOnlyHint: tool.access === 'read',
+      destructiveHint: tool.access === 'destructive',
+      idempotentHint: tool.idempotent,
+      openWorldHint: true,
+    },
+    outputSchema: listedOutput(output) as Tool['outputSchema'],
+  };
+}
+
+async function callTool(byName: ReadonlyMap<string, RegisteredTool>, request: CallToolRequest, extra: CallExtra): Promise<CallToolResult> {
+  const { name, arguments: rawArgs } = request.params;
+  const registered = byName.get(name);
+  if (!registered) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
+  const parsed = await registered.input.safeParseAsync(rawArgs ?? {});
+  if (!parsed.success) return toolError(inputErrorText(name, parsed.error.issues));
+  return registered.handle(parsed.data, extra);
+}
+
+const toolError = (text: string): CallToolResult => ({ content: [{ type: 'text', text }], isError: true });
+
+/**
+ * Bad arguments, worded for the model: the tools' messages already name the argument and end in
+ * what to do, so the text is "Invalid arguments for X: <message>; <message>", each prefixed with
+ * its path (users[1], filter) only where the message does not name it already.
+ */
+function inputErrorText(tool: string, issues: readonly z.core.$ZodIssue[]): string {
+  const lines = issues.map(({ message, path }) => {
+    if (path.length === 0) return message;
+    const where = path.reduce<string>((acc, seg, i) => (i === 0 ? String(seg) : typeof seg === 'number' ? `${acc}[${seg}]` : `${acc}.${String(seg)}`), '');
+    return message.includes(where.split('.')[0] ?? where) ? message : `${where}: ${message}`;
+  });
+  return `Invalid arguments for ${tool}: ${lines.join('; ')}`;
 }
 
 async function ask(server: McpServer, message: string, signal: AbortSignal): Promise<ElicitAnswer> {

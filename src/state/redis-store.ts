@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { createClient } from 'redis';
+import { ConfigError } from '../config.js';
 import type { Logger } from '../log.js';
+import { durabilityWarning, readDurability, type Durability } from './redis-durability.js';
 import {
   DEFAULT_NAMESPACE,
   IDEMPOTENCY_TTL_MS,
@@ -69,10 +71,18 @@ function newClient(create: typeof createClient, url: string) {
 
 type RedisClient = ReturnType<typeof newClient>;
 
-/** What every scope of one Redis store shares: the connection and whether it answers. */
+/** What the store is told to insist on. */
+export interface RedisStoreOptions {
+  /** COUPONTOOLS_REDIS_REQUIRE_DURABLE: a Redis that may forget a claim (or cannot be checked) stops start-up. */
+  requireDurable?: boolean;
+}
+
+/** What every scope of one Redis store shares: the connection, whether it answers, and whether it keeps claims. */
 class RedisConnection {
   /** undefined until the first connection attempt resolves one way or the other. */
   private up: boolean | undefined;
+  /** Read once, at the first connection (start-up, or later if Redis was not there yet). */
+  durability: Durability | undefined;
 
   constructor(
     readonly client: RedisClient,
@@ -96,6 +106,25 @@ class RedisConnection {
         `shared state store: Redis at ${this.where} is unreachable (${why}). Until it is back, add_stamps with an idempotency_key and calls that need a confirm_token are refused and nothing is sent for them; every other call goes on.`,
       );
     }
+  }
+
+  /**
+   * Reads the eviction policy and persistence once. INFO goes through run() (a failure there is
+   * an outage); CONFIG GET may be refused on a managed Redis, which is only a fact not read.
+   */
+  async readDurability(): Promise<Durability> {
+    this.durability ??= await readDurability({
+      info: (section) => this.run(`answer INFO ${section}`, () => this.client.info(section)),
+      configGet: async (name) => {
+        const answer = this.client.configGet(name);
+        answer.catch(() => undefined);
+        const late = delay(STORE_TIMEOUT_MS, 'late' as const);
+        const got = await Promise.race([answer, late]);
+        if (got === 'late') throw new Error(`no answer within ${STORE_TIMEOUT_MS} ms`);
+        return got[name];
+      },
+    });
+    return this.durability;
   }
 
   /** Runs a command; any failure (down, timed out, refused by Redis) becomes StoreUnavailableError. */
@@ -135,7 +164,7 @@ export class RedisStore implements StateStore {
    * first connection; if Redis is not there yet the server starts anyway (reads work, keyed and
    * confirmed writes are refused) and connects by itself once Redis is.
    */
-  static async open(url: string, log: Logger, now: () => number = Date.now): Promise<RedisStore> {
+  static async open(url: string, log: Logger, now: () => number = Date.now, options: RedisStoreOptions = {}): Promise<RedisStore> {
     // The Redis package is loaded here, with the first store: it is as large as the rest of the server.
     const client = newClient((await import('redis')).default.createClient, url);
     const conn = new RedisConnection(client, describeUrl(url), log, now);
@@ -145,7 +174,36 @@ export class RedisStore implements StateStore {
     );
     const first = await Promise.race([connected, delay(STORE_TIMEOUT_MS, false)]);
     if (!first) conn.mark(false, `no connection within ${STORE_TIMEOUT_MS} ms`);
-    return new RedisStore(conn, DEFAULT_NAMESPACE);
+    const store = new RedisStore(conn, DEFAULT_NAMESPACE);
+    const refuse = async (why: string): Promise<never> => {
+      await store.close();
+      throw new ConfigError(`COUPONTOOLS_REDIS_REQUIRE_DURABLE (--redis-require-durable) is on and ${why}; not starting`);
+    };
+    // Whether this Redis can keep a claim for its 24 hours: warned once, or refused when asked.
+    const check = async (): Promise<string | undefined> => {
+      let durability: Durability;
+      try {
+        durability = await conn.readDurability();
+      } catch (err) {
+        durability = { facts: [], risks: [`its settings could not be read (${err instanceof Error ? err.message : String(err)})`] };
+      }
+      return durability.risks.length > 0 ? durabilityWarning(conn.where, durability) : undefined;
+    };
+    if (!first) {
+      if (options.requireDurable) return refuse(`Redis at ${conn.where} could not be checked (no connection within ${STORE_TIMEOUT_MS} ms)`);
+      // Checked once it is there.
+      client.once('ready', () => void check().then((warning) => warning && log.warn(warning)));
+      return store;
+    }
+    const warning = await check();
+    if (warning !== undefined && options.requireDurable) return refuse(warning.replace(/^shared state store: /, ''));
+    if (warning !== undefined) log.warn(`${warning} COUPONTOOLS_REDIS_REQUIRE_DURABLE=1 refuses to start on such a Redis.`);
+    return store;
+  }
+
+  /** What was read of the eviction policy and persistence (undefined until Redis was first reached). */
+  get durability(): Durability | undefined {
+    return this.conn.durability;
   }
 
   private key(kind: 'idem' | 'confirm', id: string): string {
@@ -200,7 +258,8 @@ export class RedisStore implements StateStore {
   async ready(): Promise<StoreReadiness> {
     try {
       await this.conn.run('answer a PING', () => this.conn.client.ping());
-      return { ok: true, detail: `state store: Redis at ${this.conn.where}` };
+      const durability = this.conn.durability;
+      return { ok: true, detail: `state store: Redis at ${this.conn.where}`, ...(durability && durability.risks.length > 0 ? { warning: durabilityWarning(this.conn.where, durability) } : {}) };
     } catch (err) {
       return { ok: false, detail: err instanceof Error ? err.message : String(err) };
     }

@@ -43,6 +43,8 @@ export interface StoreReadiness {
   ok: boolean;
   /** One line for /readyz and logs; never holds a password. */
   detail: string;
+  /** Ready, but a claim may be forgotten (a Redis that can evict or has no persistence): one line, named in /readyz. */
+  warning?: string;
 }
 
 /**

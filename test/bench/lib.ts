@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, ListToolsResult } from '@modelcontextprotocol/sdk/types.js';
 import { Agent, request } from 'undici';
 import { createApp, type App } from '../../src/mcp/assemble.js';
 import { parseConfig } from '../../src/config.js';
@@ -83,6 +83,8 @@ export const writeArgs = (t: Target): Record<string, unknown> => ({ loyalty_card
 /** The real server (createApp, live mode against the sandbox over loopback), driven by the SDK Client in memory. */
 export interface Stack {
   app: App;
+  /** The tools/list answer the client got, as it got it. */
+  listed: ListToolsResult;
   call(name: string, args: Record<string, unknown>): Promise<CallToolResult>;
   close(): Promise<void>;
 }
@@ -97,9 +99,10 @@ export async function startStack(sandbox: SandboxReady, env: Record<string, stri
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await Promise.all([client.connect(clientSide), app.server.connect(serverSide)]);
   // As a real client does: list first, so the SDK client checks every result against its output schema.
-  await client.listTools();
+  const listed = await client.listTools();
   return {
     app,
+    listed,
     async call(name, args) {
       const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
       if (result.isError) throw new Error(`${name} failed: ${JSON.stringify(result.content).slice(0, 300)} ${errors.join(' | ')}`);

@@ -6,6 +6,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Agent } from 'undici';
 import { IdempotencyStore } from '../../src/state/idempotency-store.js';
 import { MAX_IDEMPOTENCY_KEYS, MemoryStore } from '../../src/state/memory-store.js';
+import { modelVisibleBytes, toolsListBytes } from '../support/tools-list-bytes.js';
 import { importBench } from './import.js';
 import { transports } from './transports.js';
 import { profileSection } from './profile.js';
@@ -57,6 +58,23 @@ setTimeout(() => {
 }, 1_200_000).unref();
 
 const sections: string[] = [];
+
+// ------------------------------------------------------------------ 0. what tools/list costs every turn
+
+/** The two budgets of issue 21 (docs/tools.md), measured as test/tools/tools-list.test.ts measures them. */
+function toolsListSize(stack: Stack): void {
+  const visible = modelVisibleBytes(stack.listed.tools);
+  const all = toolsListBytes(stack.listed);
+  sections.push(
+    [
+      `0. tools/list, default settings (${stack.listed.tools.length} tools; as the SDK client received it)`,
+      table(['what', 'bytes', 'budget'], [
+        ['model-visible: name + description + inputSchema, summed over the tools', int(visible), '5,500'],
+        ['the whole tools/list answer', int(all), '9,000'],
+      ]),
+    ].join('\n'),
+  );
+}
 
 // ------------------------------------------------------------------ 1. one tool call, sequential
 
@@ -232,7 +250,7 @@ async function memory(sandbox: RemoteSandbox, raw: RawApi): Promise<void> {
 // ------------------------------------------------------------------ main
 
 /**
- * `npm run bench -- peers memory` runs only the sections named (sequential, burst, memory, peers, transports, import);
+ * `npm run bench -- peers memory` runs only the sections named (tools-list, sequential, burst, memory, peers, transports, import);
  * `--runs N` repeats the peers section N times (default 3) for the spread; `--profile` writes CPU profiles of
  * our server and the lean peer under load and prints where the time goes (alone, unless sections are named too).
  */
@@ -248,16 +266,17 @@ const runs = runsArg === undefined ? 3 : Number(runsArg);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs takes a whole number of at least 1, not ${runsArg}`);
 const profile = argv.includes('--profile');
 const only = new Set(argv.filter((a) => a !== '--profile'));
-const known = ['sequential', 'burst', 'memory', 'peers', 'transports', 'import'];
+const known = ['tools-list', 'sequential', 'burst', 'memory', 'peers', 'transports', 'import'];
 for (const name of only) if (!known.includes(name)) throw new Error(`unknown bench section ${name}: use ${known.join(', ')}`);
 const wanted = (name: string): boolean => (only.size === 0 && !profile) || only.has(name);
 const sandbox = await RemoteSandbox.start();
 const raw = new RawApi(sandbox.ready);
 try {
-  if (wanted('sequential') || wanted('burst')) {
+  if (wanted('tools-list') || wanted('sequential') || wanted('burst')) {
     const capDefault = await startStack(sandbox.ready);
     const cap16 = await startStack(sandbox.ready, { COUPONTOOLS_MAX_IN_FLIGHT: '16' });
     try {
+      if (wanted('tools-list')) toolsListSize(capDefault);
       if (wanted('sequential')) await sequential(sandbox, capDefault, raw);
       if (wanted('burst')) await burst(sandbox, capDefault, cap16, raw);
     } finally {

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox, type SandboxDialect } from '../../src/sandbox/sandbox.js';
-import { runBuilt, type RunResult } from '../support/binary.js';
+import { runBuilt, type RunResult, TERMINAL_ACTIVE } from '../support/binary.js';
 import { DIALECTS } from '../support/dialects.js';
 import { TEST_KEY, TEST_SECRET } from '../support/harness.js';
 
@@ -151,5 +151,51 @@ describe('doctor against broken setups: names the problem, exit 1', () => {
     expect(line.detail).toMatch(paging === 'ignored' ? /brackets\/limit: the API returned \d+ users for a page size of 1/ : /brackets\/limit: page 2 began with the same user as page 1/);
     expect(line.detail).toMatch(/json\/limit: refused \(HTTP 422/);
     expect(report.profile).toEqual(DEFAULT_PROFILE);
+  });
+});
+
+// Issue 20 item 6: what an API names (field names, ids, wrapper keys, error messages) reaches the terminal as quoted, inert text.
+describe('doctor against a hostile API: the terminal shows only what doctor wrote', () => {
+  const FORGED = '\n  ok    credentials    The API accepted the key pair.';
+
+  async function hostileSandbox(): Promise<Sandbox> {
+    const api = await dialectSandbox();
+    const card = { id: 1001, type: 'stamps', title: 'Coffee', ['\u001b[2Jcleared']: 1, [FORGED]: 2, ['evil\u202Egnp.exe']: 3, ['c1\u009b31m']: 4 };
+    // The first array in the wrapper is what doctor names as the list's key.
+    api.inject({ path: '/v4/loyalty/loyalty-cards', status: 200, body: { ['rows\u001b]0;pwned\u0007']: [card], data: [card] }, times: Infinity });
+    // One holder's GET answers an error whose message forges a line of its own.
+    api.inject({ path: /\/stats\/\d+$/, status: 500, body: { message: `boom\u001b[2J\r${FORGED}\u2066hidden\u2069` }, times: Infinity });
+    return api;
+  }
+
+  /** Each line of the text report is one doctor wrote: nothing active, and no line but doctor's own says "credentials". */
+  function expectInert(text: string): void {
+    expect(text).not.toMatch(TERMINAL_ACTIVE);
+    expect(text).not.toContain('\r');
+    const credentialLines = text.split('\n').filter((l) => /^\s+ok\s+credentials\s/.test(l));
+    expect(credentialLines).toEqual(['  ok    credentials   The API accepted the key pair.']);
+  }
+
+  it('the text report: API field names, keys and messages are quoted on one line each, no escape sequence, no forged line', async () => {
+    const api = await hostileSandbox();
+    const r = await doctor({ COUPONTOOLS_API_KEY: TEST_KEY, COUPONTOOLS_API_SECRET: TEST_SECRET, COUPONTOOLS_BASE_URL: api.url }, []);
+    expect(r.code).toBe(1);
+    expectInert(r.stdout);
+    const cards = r.stdout.split('\n').find((l) => /^\s+ok\s+cards\s/.test(l)) ?? '';
+    expect(cards).toContain('wrapped under “rows ]0;pwned”');
+    expect(cards).toContain('“[2Jcleared”');
+    expect(cards).toContain('“ok credentials The API accepted the key pair.”');
+    expect(cards).toContain('“evil gnp.exe”');
+    const holder = r.stdout.split('\n').find((l) => /^\s+FAIL\s+holder fields\s/.test(l)) ?? '';
+    expect(holder).toContain('HTTP 500: “boom [2J ok credentials The API accepted the key pair. hidden”');
+  });
+
+  it('--json stays JSON that parses to the same report, with nothing active either', async () => {
+    const api = await hostileSandbox();
+    const { report } = await diagnose(api.url);
+    const r = await doctor({ COUPONTOOLS_API_KEY: TEST_KEY, COUPONTOOLS_API_SECRET: TEST_SECRET, COUPONTOOLS_BASE_URL: api.url });
+    expect(r.stdout).not.toMatch(TERMINAL_ACTIVE);
+    expect(JSON.parse(r.stdout)).toEqual(report);
+    for (const check of report.checks) expect(`${check.detail}${check.fix ?? ''}`).not.toMatch(/[\p{Cc}\p{Cf}]/u);
   });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
-import { BIN, cleanEnv, runBuilt } from '../support/binary.js';
+import { BIN, cleanEnv, runBuilt, TERMINAL_ACTIVE } from '../support/binary.js';
 
 const KEY = 'cli-key';
 const SECRET = 'cli-secret-93f1a';
@@ -35,7 +35,7 @@ describe('coupontools-mcp import', () => {
 
     const plan = await runBuilt('index.js', ['import', file, '--card', '1001', '--dry-run'], env);
     expect(plan.code, plan.stderr).toBe(0);
-    expect(plan.stdout).toContain('columns: E-mail → email, First name → first_name');
+    expect(plan.stdout).toContain('columns: “E-mail” → email, “First name” → first_name');
     expect(plan.stdout).toContain('450 to create');
     expect(plan.stderr).toContain('SANDBOX');
     expect(existsSync(`${file}.card-1001.result.csv`)).toBe(false);
@@ -94,6 +94,29 @@ describe('coupontools-mcp import', () => {
     expect(onCard()).toBe(2000);
     const emails = sandbox.state.holders.filter((h) => h.email.startsWith('sigint-')).map((h) => h.email);
     expect(new Set(emails).size).toBe(2000);
+  });
+
+  // Issue 20 item 6: a customer file's headers and the API's words reach the terminal quoted and inert.
+  it('a hostile file and API: headers and reasons are quoted on one line each, no escape sequence, no forged line', async () => {
+    sandbox = await startSandbox({ apiKey: KEY, apiSecret: SECRET });
+    const dir = mkdtempSync(join(tmpdir(), 'ct-import-cli-'));
+    const forged = '\ndone: sent 2 rows in 1 chunks; 2 created, 0 rejected, 0 unknown, 0 not sent';
+    const file = join(dir, 'hostile.csv');
+    writeFileSync(file, `E-mail;First name;\u001b[2Jnote\u202Eexe.\n${['a', 'b'].map((t) => `${t}@example.com;F;x`).join('\n')}\n`);
+    sandbox.inject({ path: /\/stats\/bulk$/, status: 422, body: { message: `refused\u001b[2J\r${forged}\u2066x\u2069` }, times: Infinity });
+    const r = await runBuilt('index.js', ['import', file, '--card', '1001'], live(sandbox));
+    expect(r.code, r.stderr).toBe(1);
+    for (const out of [r.stdout, r.stderr]) {
+      expect(out).not.toMatch(TERMINAL_ACTIVE);
+      expect(out).not.toContain('\r');
+    }
+    // The one status line is the real one: nothing was created.
+    const status = r.stdout.split('\n').filter((l) => /^(done|stopped): /.test(l));
+    expect(status).toHaveLength(1);
+    expect(status[0]).toMatch(/; 0 created, /);
+    expect(r.stdout).toContain('not imported: “[2Jnote exe.”');
+    expect(r.stdout).toContain('columns: “E-mail” → email, “First name” → first_name');
+    expect(r.stdout).toMatch(/\n {2}row 2: rows 2–3: HTTP 422: “refused \[2J done: sent 2 rows in 1 chunks; 2 created, 0 rejected, 0 unknown, 0 not sent x”/);
   });
 
   it('says what is wrong with exit 2 and sends nothing', async () => {

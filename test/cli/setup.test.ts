@@ -7,7 +7,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { CLIENTS, configBlock, configPath, merge, type ClientName, type Place } from '../../src/cli/setup.js';
-import { BIN, cleanEnv, runBuilt } from '../support/binary.js';
+import { BIN, cleanEnv, runBuilt, TERMINAL_ACTIVE } from '../support/binary.js';
 
 const at = (platform: NodeJS.Platform, home: string, env: Record<string, string> = {}): Place => ({ platform, home, env, node: '/usr/bin/node', bin: '/opt/ct/dist/src/index.js' });
 
@@ -140,6 +140,20 @@ describe('setup: the built command against temporary home folders', () => {
     const live = await runBuilt('index.js', ['setup', 'claude-desktop', '--print', '--live'], homeEnv(home));
     expect(live.stdout).toContain('"COUPONTOOLS_API_SECRET": "<your-client-secret>"');
     expect(readdirSync(home)).toEqual([]);
+  });
+
+  // Issue 20 item 6: a config folder named by the environment is shown inert, and the file still goes there.
+  it('a config path holding escape sequences and bidi overrides is printed as one inert line', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'ct-home-'));
+    const hostile = join(home, 'cfg\u001b[2J\u202Egnp\n  ok forged');
+    const res = await runBuilt('index.js', ['setup', 'claude-desktop'], { ...homeEnv(home), XDG_CONFIG_HOME: hostile });
+    expect(res.code, res.stderr).toBe(0);
+    expect(existsSync(join(hostile, 'Claude', 'claude_desktop_config.json'))).toBe(true);
+    expect(res.stdout).not.toMatch(TERMINAL_ACTIVE);
+    expect(res.stdout).toContain(`to ${join(home, 'cfg [2J gnp ok forged')}/Claude/claude_desktop_config.json`);
+    expect(res.stdout.split('\n').filter((l) => l.includes('ok forged'))).toHaveLength(1);
+    const printed = await runBuilt('index.js', ['setup', 'claude-desktop', '--print'], { ...homeEnv(home), XDG_CONFIG_HOME: hostile });
+    expect(printed.stdout).not.toMatch(TERMINAL_ACTIVE);
   });
 
   it('--live reads the id and secret from stdin, never echoes the secret, and keeps the file private', async () => {

@@ -34,6 +34,7 @@ describe('wing rules', () => {
     ['tools/users/x.ts', "import { resultShaper } from '../../src/pipeline/result-shaping.js';\nexport const r = resultShaper;\n", 'wing rule tools'],
     ['tools/users/x.ts', "import { openStore } from '../../src/state/open-store.js';\nexport const o = openStore;\n", 'wing rule tools'],
     ['src/config.ts', "import { CoupontoolsClient } from './coupontools/client.js';\nexport const c = CoupontoolsClient;\n", 'wing rule leaves'],
+    ['src/import/x.ts', "import { startCall } from '../pipeline/call.js';\nexport const s = startCall;\n", 'wing rule import'],
   ])('%s: refuses %j', async (file, code, rule) => {
     const messages = await lint(file, code);
     expect(messages.length).toBeGreaterThan(0);
@@ -48,6 +49,7 @@ describe('wing rules', () => {
     ['src/index.ts', "export const load = () => import('./cli/doctor.js');\n"],
     ['src/cli/demo.ts', "import { Client } from '@modelcontextprotocol/sdk/client/index.js';\nexport const c = Client;\n"],
     ['tools/users/x.ts', "import { defineTool } from '../../src/mcp/tool.js';\nimport { quoted } from '../../src/pipeline/prompt-text.js';\nimport { resolveImportFile } from '../../src/import/source.js';\nexport const t = [defineTool, quoted, resolveImportFile];\n"],
+    ['src/import/x.ts', "import { quoted } from '../pipeline/prompt-text.js';\nexport const q = quoted;\n"],
   ])('%s: accepts %j', async (file, code) => {
     expect(await lint(file, code)).toEqual([]);
   });

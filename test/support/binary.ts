@@ -22,6 +22,13 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
   return { ...env, ...extra };
 }
 
+/**
+ * What a terminal acts on in a CLI verb's output: C0 controls but the newline between lines (ESC,
+ * CR and tab among them), DEL, C1, and bidi overrides and isolates (U+202A–202E, U+2066–2069).
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what this pattern is for
+export const TERMINAL_ACTIVE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+
 export interface RunResult {
   code: number | null;
   stdout: string;

@@ -32,10 +32,10 @@ function freePort(): Promise<number> {
 }
 
 /** Starts redis-server on `port`; resolves once it accepts connections, rejects with its own words if it cannot. */
-function launch(port: number): Promise<ChildProcess> {
+function launch(port: number, settings: readonly string[]): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    // Nothing is saved: each server starts empty and leaves no file behind.
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'notice'], {
+    // Nothing is saved unless `settings` say so (later options win): each server starts empty and leaves no file behind.
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'notice', ...settings], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -62,14 +62,17 @@ function stopped(child: ChildProcess): Promise<void> {
   });
 }
 
-/** A redis-server of this test's own, on a free port (tried again if another process takes the port first). */
-export async function startRedis(): Promise<RedisProcess> {
+/**
+ * A redis-server of this test's own, on a free port (tried again if another process takes the port
+ * first); `settings` are redis-server options on top (e.g. '--maxmemory-policy', 'volatile-lru').
+ */
+export async function startRedis(settings: readonly string[] = []): Promise<RedisProcess> {
   let port = 0;
   let child: ChildProcess | undefined;
   for (let attempt = 1; !child; attempt++) {
     port = await freePort();
     try {
-      child = await launch(port);
+      child = await launch(port, settings);
     } catch (err) {
       if (attempt >= 5 || (err instanceof Error && err.message === NOT_INSTALLED)) throw err;
     }
@@ -80,7 +83,7 @@ export async function startRedis(): Promise<RedisProcess> {
     stop: () => stopped(current),
     async restart() {
       await stopped(current);
-      current = await launch(port);
+      current = await launch(port, settings);
     },
     freeze: () => void current.kill('SIGSTOP'),
     thaw: () => void current.kill('SIGCONT'),

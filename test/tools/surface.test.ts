@@ -32,12 +32,12 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
   list_loyalty_cards: {},
   copy_loyalty_card: { loyalty_card_id: 1001, name: 'Second shop' },
   list_users: { loyalty_card_id: 1001, filter: { last_name: 'Doe', custom_8: 'x' }, page: 1, limit: 20, include_voided: true },
-  get_user: { loyalty_card_id: '1001', user_id: 5001 },
+  get_user: { loyalty_card_id: 1001, user_id: 5001 },
   create_user: { loyalty_card_id: 1001, first_name: 'Ann', email: 'ann@example.com', custom_3: 'vip' },
   create_users: { loyalty_card_id: 1001, users: [{ first_name: 'Bo' }, { email: 'cy@example.com' }] },
   update_user: { loyalty_card_id: 1001, user_id: 5001, city: 'Gent' },
   add_stamps: { loyalty_card_id: 1001, user_id: 5001, amount: 1, idempotency_key: 'R-1' },
-  use_rewards: { loyalty_card_id: 1001, user_id: 5001, reward_ids: [70001, '70002'] },
+  use_rewards: { loyalty_card_id: 1001, user_id: 5001, reward_ids: [70001, 70002] },
   void_user: { loyalty_card_id: 1001, user_id: 5001, confirm_token: 'abc' },
   delete_user: { loyalty_card_id: 1001, user_id: 5001 },
   send_push_notification: { loyalty_card_id: 1001, message: 'Hi', recipient_user_ids: [5001] },
@@ -69,6 +69,11 @@ describe('input schemas, read by a validator that is not ours', () => {
       const own = allTools.find((t) => t.name === tool.name)!;
       const { confirm_token: _t, idempotency_key: _k, ...args } = sample;
       expect(own.input.safeParse(args).success, tool.name).toBe(true);
+      // Ids are listed as integers (the type results carry); the same ids as strings are accepted too.
+      const stringIds = Object.entries(args).filter(([key]) => /_ids?$/.test(key));
+      if (tool.name !== 'list_loyalty_cards') expect(stringIds.length, tool.name).toBeGreaterThan(0);
+      const asStrings = { ...args, ...Object.fromEntries(stringIds.map(([key, v]) => [key, Array.isArray(v) ? v.map(String) : String(v)])) };
+      expect(own.input.safeParse(asStrings).success, `${tool.name} with string ids ${JSON.stringify(asStrings)}`).toBe(true);
     }
     // Keys the schema closes off are refused by both.
     const list = validatorOf(toolNamed('list_users'));
@@ -131,7 +136,9 @@ describe('error texts and hints', () => {
     for (const tool of tools) {
       const text = await fail(tool.name, { ...SAMPLES[tool.name], colour: 7 });
       expect(text, tool.name).toMatch(/unknown key colour/);
-      for (const name of Object.keys(tool.inputSchema.properties ?? {})) expect(text, tool.name).toContain(name);
+      // The eight custom fields are named as one range.
+      const named = text.replace('custom_1…custom_8', Array.from({ length: 8 }, (_, i) => `custom_${i + 1}`).join(', '));
+      for (const name of Object.keys(tool.inputSchema.properties ?? {})) expect(named, tool.name).toContain(name);
     }
     const filter = await fail('list_users', { loyalty_card_id: 1001, filter: { name: 'Jane' } });
     expect(filter).toMatch(/^Invalid arguments for list_users: filter: unknown key name: use only first_name, last_name, email/);

@@ -2,8 +2,9 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { USER_FIELD_NAMES, USER_FIELD_PATTERN } from '../../tools/schemas.js';
+import { USER_FIELD_NAMES } from '../../tools/schemas.js';
 import { startHarness, type Harness } from '../support/harness.js';
+import { modelVisibleBytes, toolsListBytes } from '../support/tools-list-bytes.js';
 
 const CONTRACT: Record<string, 'read' | 'write' | 'destructive'> = {
   list_loyalty_cards: 'read',
@@ -23,25 +24,25 @@ const CONTRACT: Record<string, 'read' | 'write' | 'destructive'> = {
 const GATED = new Set(['void_user', 'delete_user', 'send_push_notification']);
 const IDEMPOTENT = new Set(['list_loyalty_cards', 'list_users', 'get_user', 'update_user', 'void_user', 'delete_user']);
 
-/** What every user pays on every turn (design.md's budgets); docs/figures.md quotes the figures this test prints. */
-const MAX_TOOLS_LIST_BYTES = 8_000;
-const MAX_MODEL_VISIBLE_BYTES = 4_000;
+/**
+ * What every user pays on every turn; docs/figures.md quotes the figures this test prints. Raised
+ * from design.md's 4,000 / 8,000 by issue 21: named, typed properties every client reads cost more
+ * than the regex and typeless ids they replaced (docs/tools.md, "Budgets").
+ */
+const MAX_TOOLS_LIST_BYTES = 9_000;
+const MAX_MODEL_VISIBLE_BYTES = 5_500;
 
-/** What a model reads of a tool: its name, description and input schema, as serialized in tools/list. */
-export function modelVisibleBytes(list: readonly Tool[]): number {
-  return list.reduce((sum, t) => sum + Buffer.byteLength(JSON.stringify({ name: t.name, description: t.description, inputSchema: t.inputSchema })), 0);
-}
 const SNAPSHOT = new URL('./__snapshots__/tools-list.json', import.meta.url);
 
 let h: Harness;
 let tools: Tool[];
-let wire: string;
+let bytes: number;
 
 beforeAll(async () => {
   h = await startHarness();
   const listed = await h.client.listTools();
   tools = listed.tools;
-  wire = JSON.stringify(listed);
+  bytes = toolsListBytes(listed);
 });
 afterAll(() => h.close());
 
@@ -100,7 +101,6 @@ describe('tools/list', () => {
   });
 
   it(`stays within ${MAX_MODEL_VISIBLE_BYTES} model-visible bytes and ${MAX_TOOLS_LIST_BYTES} bytes in all`, () => {
-    const bytes = Buffer.byteLength(wire);
     const visible = modelVisibleBytes(tools);
     const perTool = tools.map((t) => `${t.name}=${modelVisibleBytes([t])}/${Buffer.byteLength(JSON.stringify(t))}`).join(' ');
     process.stderr.write(
@@ -108,21 +108,36 @@ describe('tools/list', () => {
     );
     expect(visible).toBeLessThanOrEqual(MAX_MODEL_VISIBLE_BYTES);
     expect(bytes).toBeLessThanOrEqual(MAX_TOOLS_LIST_BYTES);
-    // docs/figures.md quotes both figures; they must be the measured ones.
-    const figures = readFileSync(new URL('../../docs/figures.md', import.meta.url), 'utf8');
-    expect(figures).toContain(`**${bytes.toLocaleString('en-US')} bytes**`);
-    expect(figures).toContain(`**${visible.toLocaleString('en-US')} model-visible bytes**`);
+    // docs/figures.md and the README's Tools section quote both figures; they must be the measured ones.
+    for (const page of ['../../docs/figures.md', '../../README.md']) {
+      const text = readFileSync(new URL(page, import.meta.url), 'utf8');
+      expect(text, page).toContain(`**${bytes.toLocaleString('en-US')} bytes**`);
+      expect(text, page).toContain(`**${visible.toLocaleString('en-US')} model-visible bytes**`);
+    }
   });
 
-  it('shows the valid filter keys and user fields in the schema, matching what is accepted', () => {
-    const pattern = new RegExp(USER_FIELD_PATTERN);
-    for (const name of USER_FIELD_NAMES) expect(pattern.test(name), name).toBe(true);
-    for (const bad of ['name', 'amount', 'custom_9', 'custom_0', 'password']) expect(pattern.test(bad), bad).toBe(false);
-    const filter = (tools.find((t) => t.name === 'list_users')?.inputSchema.properties as Record<string, Record<string, unknown>>).filter;
-    expect(filter?.patternProperties).toEqual({ [USER_FIELD_PATTERN]: { type: 'string' } });
-    expect(filter?.additionalProperties).toBe(false);
-    for (const name of ['create_user', 'update_user']) {
-      expect(tools.find((t) => t.name === name)?.inputSchema.patternProperties, name).toEqual({ [USER_FIELD_PATTERN]: { type: 'string' } });
+  it('names every user field as a typed property wherever one is accepted, and types every id as an integer', () => {
+    const props = (name: string): Record<string, Record<string, unknown>> =>
+      (tools.find((t) => t.name === name)?.inputSchema.properties ?? {}) as Record<string, Record<string, unknown>>;
+    const userFieldsIn = (properties: Record<string, Record<string, unknown>> | undefined) =>
+      Object.fromEntries(Object.entries(properties ?? {}).filter(([key]) => (USER_FIELD_NAMES as string[]).includes(key)));
+    const asStrings = Object.fromEntries(USER_FIELD_NAMES.map((name) => [name, { type: 'string' }]));
+    expect(userFieldsIn(props('create_user'))).toEqual(asStrings);
+    expect(userFieldsIn(props('update_user'))).toEqual(asStrings);
+    const item = props('create_users').users?.items as { properties?: Record<string, Record<string, unknown>>; additionalProperties?: unknown };
+    expect(item.properties).toEqual(asStrings);
+    expect(item.additionalProperties).toBe(false);
+    const filter = props('list_users').filter as { properties?: Record<string, Record<string, unknown>>; additionalProperties?: unknown };
+    expect(filter.properties).toEqual(asStrings);
+    expect(filter.additionalProperties).toBe(false);
+    let ids = 0;
+    for (const tool of tools) {
+      for (const [key, prop] of Object.entries(props(tool.name))) {
+        if (!/_ids?$/.test(key)) continue;
+        expect(key.endsWith('_ids') ? prop.items : prop, `${tool.name}.${key}`).toEqual({ type: 'integer' });
+        ids++;
+      }
     }
+    expect(ids).toBe(19);
   });
 });

@@ -272,3 +272,90 @@ describe('HTTP service start-up and shutdown', () => {
     }
   });
 });
+
+// Issue 20 item 7: the drain is visible to a load balancer, not a refused connection.
+describe('HTTP service draining after SIGTERM', () => {
+  it('keeps answering: /readyz 503, /healthz 200, new /mcp calls 503 with Connection: close; the call in flight finishes; exit 0', async () => {
+    const sandbox = await startSandbox({ apiKey: 'k', apiSecret: NORTH_SECRET });
+    const service = await startHttpService([], { COUPONTOOLS_HTTP_TOKENS: NORTH_TOKEN, COUPONTOOLS_API_KEY: 'k', COUPONTOOLS_API_SECRET: NORTH_SECRET, COUPONTOOLS_BASE_URL: sandbox.url });
+    const base = service.url.replace(/\/mcp$/, '');
+    try {
+      const c = await connect(service.url, NORTH_TOKEN);
+      // The write is held by the sandbox until the test releases it: the drain lasts exactly that long.
+      sandbox.inject({ method: 'POST', hold: true, times: 1 });
+      const pending = c.callTool({ name: 'add_stamps', arguments: { loyalty_card_id: 1001, user_id: 5001, amount: 3 } });
+      while (sandbox.held === 0) await new Promise((r) => setTimeout(r, 5));
+      expect((await raw(`${base}/readyz`, 'GET', {})).status).toBe(200);
+      const ended = service.stop('SIGTERM');
+      // The signal is handled when the process gets to it; until then /readyz still says ready.
+      let ready = await raw(`${base}/readyz`, 'GET', {});
+      while (ready.status === 200) ready = await raw(`${base}/readyz`, 'GET', {});
+      expect([ready.status, JSON.parse(ready.body)]).toEqual([503, { status: 'not ready', reason: 'shutting down' }]);
+      expect(ready.headers.connection).toBe('close');
+      const health = await raw(`${base}/healthz`, 'GET', {});
+      expect([health.status, JSON.parse(health.body)]).toEqual([200, { status: 'ok' }]);
+      const late = await raw(service.url, 'POST', { ...MCP_HEADERS, authorization: `Bearer ${NORTH_TOKEN}` }, listTools);
+      expect(late.status).toBe(503);
+      expect(late.headers.connection).toBe('close');
+      expect(JSON.parse(late.body)).toEqual({ jsonrpc: '2.0', error: { code: -32000, message: 'Server is shutting down; retry on another replica' }, id: null });
+      sandbox.release();
+      const result = (await pending) as CallToolResult;
+      expect(result.isError, JSON.stringify(result)).toBeFalsy();
+      expect(sandbox.ledger.map((e) => e.amount)).toEqual([3]);
+      expect((await ended).code).toBe(0);
+    } finally {
+      sandbox.release();
+      await service.stop();
+      await sandbox.close();
+    }
+  });
+});
+
+// Issue 20 item 7: a browser page on an allowed origin can call the service and read its answers; no other origin can.
+describe('HTTP service CORS', () => {
+  const ALLOWED = 'https://app.example.com';
+  let service: HttpService;
+  beforeAll(async () => {
+    service = await startHttpService(['--allowed-origins', `${ALLOWED},https://other.example.com:8443`], { COUPONTOOLS_HTTP_TOKENS: NORTH_TOKEN });
+  });
+  afterAll(async () => {
+    expect((await service?.stop())?.code).toBe(0);
+  });
+  const preflight = (origin: string) =>
+    raw(service.url, 'OPTIONS', { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,mcp-protocol-version' });
+  const cors = (headers: Record<string, unknown>) => Object.fromEntries(Object.entries(headers).filter(([k]) => k.startsWith('access-control-')));
+
+  it('answers a preflight from an allowed origin with what Streamable HTTP needs', async () => {
+    const res = await preflight(ALLOWED);
+    expect(res.status).toBe(204);
+    expect(res.headers.vary).toBe('Origin');
+    expect(cors(res.headers)).toEqual({
+      'access-control-allow-origin': ALLOWED,
+      'access-control-allow-methods': 'POST, GET, DELETE, OPTIONS',
+      'access-control-allow-headers': 'authorization, content-type, mcp-protocol-version, mcp-session-id, last-event-id',
+      'access-control-expose-headers': 'mcp-session-id, www-authenticate',
+      'access-control-max-age': '600',
+    });
+  });
+
+  it('names the allowed origin on real answers, a 401 among them (so the page can read WWW-Authenticate)', async () => {
+    const denied = await raw(service.url, 'POST', { ...MCP_HEADERS, origin: ALLOWED }, listTools);
+    expect(denied.status).toBe(401);
+    expect(denied.headers['www-authenticate']).toMatch(/^Bearer /);
+    expect(cors(denied.headers)).toEqual({ 'access-control-allow-origin': ALLOWED, 'access-control-expose-headers': 'mcp-session-id, www-authenticate' });
+    const ok = await raw(service.url, 'POST', { ...MCP_HEADERS, origin: 'https://other.example.com:8443', authorization: `Bearer ${NORTH_TOKEN}` }, listTools);
+    expect(ok.status).toBe(200);
+    expect(ok.headers['access-control-allow-origin']).toBe('https://other.example.com:8443');
+    expect(ok.headers.vary).toBe('Origin');
+  });
+
+  it('gives an origin that is not allowed, or no origin, no CORS header at all', async () => {
+    for (const res of [await preflight('https://evil.example'), await raw(service.url, 'POST', { ...MCP_HEADERS, origin: 'https://evil.example', authorization: `Bearer ${NORTH_TOKEN}` }, listTools)]) {
+      expect(res.status).toBe(403);
+      expect(cors(res.headers)).toEqual({});
+    }
+    const plain = await raw(service.url, 'POST', { ...MCP_HEADERS, authorization: `Bearer ${NORTH_TOKEN}` }, listTools);
+    expect(plain.status).toBe(200);
+    expect(cors(plain.headers)).toEqual({});
+  });
+});

@@ -8,7 +8,7 @@ import { apiObject, loyaltyCardId, toolInput } from '../schemas.js';
 export const copyLoyaltyCard = defineTool({
   name: 'copy_loyalty_card',
   title: 'Copy loyalty card',
-  description: 'Duplicate a card with its design and rewards, not its holders.',
+  description: 'Copy a card with its design and rewards, not its holders.',
   input: toolInput({
     loyalty_card_id: loyaltyCardId,
     name: z.string().trim().refine((s) => s !== '', { error: 'name must not be empty: omit it for a default name' }).max(50, { error: 'name: at most 50 characters' }).optional(),

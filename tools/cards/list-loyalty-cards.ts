@@ -8,7 +8,7 @@ import { apiObject, toolInput } from '../schemas.js';
 export const listLoyaltyCards = defineTool({
   name: 'list_loyalty_cards',
   title: 'List loyalty cards',
-  description: "The business's loyalty cards (id, name, type). Start here: other tools need a loyalty_card_id.",
+  description: 'Loyalty cards (id, name, type): start here for a loyalty_card_id.',
   input: toolInput({}),
   output: z.looseObject({ cards: z.array(apiObject), truncated: z.boolean().optional() }),
   access: 'read',

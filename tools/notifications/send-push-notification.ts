@@ -11,9 +11,9 @@ export const MAX_RECIPIENTS = 1000;
 
 export const sendPushNotification = defineTool({
   name: 'send_push_notification',
-  title: 'Send wallet push notification',
+  title: 'Send wallet push',
   description:
-    "Wallet push to recipient_user_ids, or to all holders if omitted (needs a human's yes). Cannot be unsent.",
+    "Wallet push to recipient_user_ids, else all holders (needs a human's yes); cannot be unsent.",
   input: toolInput({
     loyalty_card_id: loyaltyCardId,
     message: z

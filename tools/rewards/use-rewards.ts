@@ -8,7 +8,7 @@ import { apiObject, idInput, idOutput, loyaltyCardId, missingOr, rewardsOutput, 
 export const useRewards = defineTool({
   name: 'use_rewards',
   title: 'Redeem rewards',
-  description: 'Redeem rewards being handed over; ids from rewards_available (get_user, add_stamps).',
+  description: "Redeem rewards handed over; ids from get_user's rewards_available.",
   input: toolInput({
     loyalty_card_id: loyaltyCardId,
     user_id: userId,

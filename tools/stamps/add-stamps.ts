@@ -12,7 +12,7 @@ export const addStamps = defineTool({
   name: 'add_stamps',
   title: 'Add stamps or points',
   description:
-    'Add stamps (or points) for one purchase; pass the receipt number as idempotency_key. Says if the card completed (it starts over) and which rewards unlocked.',
+    'Add stamps or points for one purchase; receipt number as idempotency_key.',
   input: toolInput({
     loyalty_card_id: loyaltyCardId,
     user_id: userId,

@@ -8,7 +8,7 @@ import { apiObject, loyaltyCardId, toolInputWithUserFields } from '../schemas.js
 export const createUser = defineTool({
   name: 'create_user',
   title: 'Create card holder',
-  description: 'Enrol one customer (all fields optional); check list_users by email first. Returns the holder.',
+  description: 'Enrol one customer (check list_users by email first).',
   input: toolInputWithUserFields({ loyalty_card_id: loyaltyCardId }),
   output: z.looseObject({ user: apiObject }),
   access: 'write',

@@ -11,8 +11,8 @@ export const MAX_BATCH = 500;
 
 export const createUsers = defineTool({
   name: 'create_users',
-  title: 'Create card holders in bulk',
-  description: `Enrol up to ${MAX_BATCH} customers (create_user's fields each). Returns counts, created_ids, failures.`,
+  title: 'Create card holders',
+  description: `Enrol up to ${MAX_BATCH} customers; failures are listed by index.`,
   input: toolInput({
     loyalty_card_id: loyaltyCardId,
     users: z

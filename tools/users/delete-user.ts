@@ -8,7 +8,7 @@ import { idOutput, loyaltyCardId, toolInput, userId, wireId } from '../schemas.j
 export const deleteUser = defineTool({
   name: 'delete_user',
   title: 'Delete card holder',
-  description: "Delete a holder with their stamps and rewards for good (fraud: void_user). Needs a human's yes.",
+  description: 'Erase a holder, stamps and rewards (fraud: void_user).',
   input: toolInput({ loyalty_card_id: loyaltyCardId, user_id: userId }),
   output: z.looseObject({ deleted: z.boolean(), user_id: idOutput }),
   access: 'destructive',

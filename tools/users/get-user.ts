@@ -8,7 +8,7 @@ import { apiObject, loyaltyCardId, rewardsOutput, toolInput, userId } from '../s
 export const getUser = defineTool({
   name: 'get_user',
   title: 'Get card holder',
-  description: "A holder's full record; rewards_available are the ids use_rewards takes.",
+  description: "A holder's full record; use_rewards takes ids from rewards_available.",
   input: toolInput({ loyalty_card_id: loyaltyCardId, user_id: userId }),
   output: z.looseObject({ user: apiObject, rewards_available: rewardsOutput }),
   access: 'read',

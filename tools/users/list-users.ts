@@ -12,9 +12,9 @@ export const DEFAULT_PAGE_SIZE = 50;
 
 export const listUsers = defineTool({
   name: 'list_users',
-  title: 'List or find card holders',
+  title: 'Find card holders',
   description:
-    'Find holders, e.g. filter {"email":"jane@example.com"} or {"last_name":"Doe"}. Returns summaries and has_more; get_user has all.',
+    'Find holders by any user field in filter. Summaries and has_more; get_user has all.',
   input: toolInput({
     loyalty_card_id: loyaltyCardId,
     filter: userFilter.optional(),

@@ -8,7 +8,7 @@ import { apiObject, idOutput, loyaltyCardId, toolInput, userId, wireId } from '.
 export const voidUser = defineTool({
   name: 'void_user',
   title: 'Void card holder',
-  description: "Void a holder for fraud: no earning or redeeming, record kept. Needs a human's yes.",
+  description: 'Void a holder for fraud: no earning or redeeming, record kept.',
   input: toolInput({ loyalty_card_id: loyaltyCardId, user_id: userId }),
   output: z.looseObject({ voided: z.boolean(), user_id: idOutput, user: apiObject.optional() }),
   access: 'destructive',

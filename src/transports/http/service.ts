@@ -17,6 +17,16 @@ import type { Access, ToolDefinition } from '../../mcp/tool.js';
 export const MCP_PATH = '/mcp';
 const METADATA_PATH = '/.well-known/oauth-protected-resource';
 
+/**
+ * CORS for allowed origins only: what a browser client may send (Streamable HTTP's headers), and
+ * may read back (the session id, and the challenge of a 401 that points at the authorization server).
+ */
+const CORS_METHODS = 'POST, GET, DELETE, OPTIONS';
+const CORS_REQUEST_HEADERS = 'authorization, content-type, mcp-protocol-version, mcp-session-id, last-event-id';
+const CORS_EXPOSED_HEADERS = 'mcp-session-id, www-authenticate';
+/** How long a browser may reuse a preflight's answer, in seconds (short, so a changed allowlist is seen soon). */
+const CORS_MAX_AGE_S = '600';
+
 export interface Service {
   /** The /mcp URL the service listens on (the real port when 0 was asked for). */
   url: string;
@@ -145,7 +155,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   const auditFiles = new Map<string, AuditLog>();
   const accounts = new Map<string, Account>();
   // One state store (one Redis connection) for the service; each account gets its own scope of it.
-  const store = await openStore(config.redisUrl, log);
+  const store = await openStore(config.redisUrl, log, Date.now, { requireDurable: config.redisRequireDurable });
   const closeAll = async (): Promise<void> => {
     for (const account of accounts.values()) await account.close();
     for (const file of auditFiles.values()) file.close();
@@ -221,11 +231,14 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   };
 
   let draining = false;
-  // /readyz asks each in turn; the first reason given makes it 503.
+  // /readyz asks each in turn; the first reason given makes it 503. A store that is up but may
+  // forget a claim (see the shared-state docs) keeps the service ready and is named in the answer.
+  let storeWarning: string | undefined;
   const readiness: ReadinessCheck[] = [
     async () => (draining ? 'shutting down' : undefined),
     async () => {
       const state = await store.ready();
+      storeWarning = state.warning;
       return state.ok ? undefined : state.detail;
     },
     ...(overrides.readiness ?? []),
@@ -240,7 +253,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       // Stateless: no session to stream to (GET) or end (DELETE).
       return rpcError(res, 405, -32000, 'Method not allowed: this server is stateless; send JSON-RPC with POST', { allow: 'POST' });
     }
-    if (draining) return rpcError(res, 503, -32000, 'Server is shutting down; retry on another replica', { 'retry-after': '1' });
+    if (draining) return rpcError(res, 503, -32000, 'Server is shutting down; retry on another replica', { 'retry-after': '1', connection: 'close' });
     const verdict = await auth.authenticate(req.headers.authorization, DEFAULT_ACCOUNT);
     if (!verdict.ok) {
       line.error = verdict.error ?? 'unauthenticated';
@@ -304,11 +317,30 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       req.resume();
       return sendJson(res, 403, { error: 'forbidden', error_description: 'Host header not allowed' });
     }
+    // While draining, every answer ends its connection, so a client's next request finds another replica.
+    if (draining) res.setHeader('connection', 'close');
     const origin = req.headers.origin;
+    res.setHeader('vary', 'Origin');
     if (origin !== undefined && !originAllowed(origin)) {
       line.error = 'origin_not_allowed';
       req.resume();
       return sendJson(res, 403, { error: 'forbidden', error_description: 'Origin not allowed' });
+    }
+    if (origin !== undefined) {
+      // Every answer to an allowed origin, a 401 among them, is readable by its page; no other origin gets one.
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('access-control-expose-headers', CORS_EXPOSED_HEADERS);
+    }
+    if (req.method === 'OPTIONS') {
+      // A preflight carries no token; it is answered for allowed origins before any authentication.
+      req.resume();
+      if (origin !== undefined) {
+        res.setHeader('access-control-allow-methods', CORS_METHODS);
+        res.setHeader('access-control-allow-headers', CORS_REQUEST_HEADERS);
+        res.setHeader('access-control-max-age', CORS_MAX_AGE_S);
+      }
+      res.writeHead(204, { allow: CORS_METHODS });
+      return void res.end();
     }
     const route = async (): Promise<void> => {
       if (path === MCP_PATH) return serveMcp(req, res, line);
@@ -319,7 +351,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
           const reason = await check().catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
           if (reason !== undefined) return sendJson(res, 503, { status: 'not ready', reason });
         }
-        return sendJson(res, 200, { status: 'ready' });
+        return sendJson(res, 200, { status: 'ready', ...(storeWarning !== undefined ? { warning: storeWarning } : {}) });
       }
       const metadata = auth.metadata();
       if (req.method === 'GET' && metadata && (path === METADATA_PATH || path === `${METADATA_PATH}${resourceUrl.pathname}`)) return sendJson(res, 200, metadata);
@@ -344,9 +376,9 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     url,
     close(graceMs = SHUTDOWN_GRACE_MS) {
       closed ??= (async () => {
+        // The listener stays open through the drain: /readyz answers 503 and new /mcp calls 503
+        // (Connection: close) until the process exits, so a load balancer sees the drain, not a refusal.
         draining = true;
-        httpServer.close();
-        httpServer.closeIdleConnections();
         // Writes in flight finish within the grace (or are audited as unknown), then their answers go out.
         const abandoned = (await Promise.all([...accounts.values()].map((a) => a.drain(graceMs)))).reduce((a, b) => a + b, 0);
         if (abandoned > 0) log.warn(`${abandoned} write(s) still in flight at shutdown: recorded as outcome unknown`);
@@ -355,6 +387,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
           await Promise.race([new Promise<void>((r) => (idle = r)), new Promise<void>((r) => (timer = setTimeout(r, 200)))]);
           clearTimeout(timer);
         }
+        httpServer.close();
         httpServer.closeAllConnections();
         await closeAll();
       })();
