@@ -22,6 +22,7 @@ const PLACES = {
   sandbox: { files: ['src/sandbox/**/*.ts'] },
   import: { files: ['src/import/**/*.ts'] },
   tools: { files: ['tools/**/*.ts'] },
+  views: { files: ['src/views/**/*.ts'] },
 };
 /** A relative specifier that reaches into a wing (`../mcp/x.js`, `../../src/mcp/x.js`), optionally followed by `rest`. */
 const wing = (names, rest = '') => `^(\\.\\.?/)+(src/)?(${names})/${rest}`;
@@ -96,6 +97,16 @@ const WING_RULES = [
     in: ['tools'],
     regex: `${wing('transports|state')}|${wing('mcp', '(?!tool\\.js$)')}|${wing('pipeline', '(?!prompt-text\\.js$)')}`,
     message: 'wing rule tools: a tool imports only mcp/tool.ts, coupontools/, import/ and pipeline/prompt-text.ts (cross-cutting rules are pipeline stages)',
+  },
+  {
+    in: ['views'],
+    regex: `${wing('cli|transports|mcp|pipeline|coupontools|state|sandbox|import|tools')}|^(\\.\\./)+(config|log|package-info|index)\\.js$`,
+    message: 'wing rule views: a view is browser code bundled on its own: it imports only src/views/ and the Apps extension (the SDK as types)',
+  },
+  {
+    in: all('views'),
+    regex: wing('views'),
+    message: 'wing rule views: the views are built into HTML documents (src/build/views.mjs), never imported by the server',
   },
   {
     in: ['leaves'],

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import process from 'node:process';
 import { build } from 'esbuild';
+import { buildViews } from './views.mjs';
 
 const OUT = 'dist/src';
 
@@ -129,6 +130,9 @@ const later = await build({
 const demo = await build({ ...common, entryPoints: { demo: 'src/cli/demo.ts' }, splitting: false });
 // The .mcpb builder (npm run bundle) runs from a clone with its dev packages: they stay outside.
 await build({ ...common, entryPoints: { bundle: 'src/cli/mcpb-bundle.ts' }, splitting: false, packages: 'external', metafile: false });
+// The MCP Apps views: one HTML document each, read by the server only when a host asks (src/mcp/views.ts).
+const views = await buildViews(join(OUT, 'views'), { minify: common.minify, plugins: [absent, englishOnly] });
+process.stderr.write(`views: ${Object.entries(views.sizes).map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(1)} KB`).join(', ')} (limit 400 KB each)\n`);
 // Two properties the start-up speed rests on, checked on every build.
 const stdioText = readFileSync(join(OUT, 'chunks/stdio.cjs'), 'latin1');
 if (stdioText.includes('__esm(')) {
@@ -150,7 +154,7 @@ writeFileSync('dist/meta.json', JSON.stringify(merged));
 
 // The bundle holds third-party code: ship each package's licence text with it.
 const packages = new Map();
-for (const input of [...Object.keys(merged.inputs), ...Object.keys(demo.metafile.inputs)]) {
+for (const input of [...Object.keys(merged.inputs), ...Object.keys(demo.metafile.inputs), ...Object.keys(views.inputs)]) {
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
   if (!m || packages.has(m[1])) continue;
   const dir = join('node_modules', m[1]);

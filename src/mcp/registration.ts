@@ -31,6 +31,7 @@ import { SERVER_ICON } from './icon.js';
 import { errorText, mapErrors } from '../pipeline/error-mapping.js';
 import { registerPrompts } from './prompts.js';
 import { registerResources, type ReadTool } from './resources.js';
+import { registerViews, type Views } from './views.js';
 import type { ToolContext, ToolDefinition } from './tool.js';
 import { DEFAULT_WIRE_PROFILE, type WireProfile } from '../coupontools/wire-profile.js';
 
@@ -117,7 +118,7 @@ export function createServer(options: ServerOptions): McpServer {
     };
     registered.push({ tool, input, output, handle });
   }
-  serveTools(server, registered, () => options.api.warmUp?.());
+  serveTools(server, registered, () => options.api.warmUp?.(), registerViews(server, offered));
   // Resources, prompts and completions read through the same request layer, and only through offered read tools.
   const readTool: ReadTool = async (name, args, signal) => {
     const tool = offered.find((t) => t.name === name && t.access === 'read');
@@ -168,7 +169,7 @@ function progressTo(extra: CallExtra): ToolContext['progress'] {
  * installs tools handlers only when a tool is registered with it or `tools` is declared in its
  * options, and neither happens here.
  */
-function serveTools(server: McpServer, tools: readonly RegisteredTool[], afterFirst: () => void): void {
+function serveTools(server: McpServer, tools: readonly RegisteredTool[], afterFirst: () => void, views: Views): void {
   const byName = new Map(tools.map((t) => [t.tool.name, t]));
   // As McpServer declared it; the list never changes, so no list_changed is ever sent.
   server.server.registerCapabilities({ tools: { listChanged: true } });
@@ -176,7 +177,8 @@ function serveTools(server: McpServer, tools: readonly RegisteredTool[], afterFi
   let built: Promise<ListToolsResult> | undefined;
   server.server.setRequestHandler(ListToolsRequestSchema, () => {
     if (!built) {
-      built = Promise.resolve().then(() => ({ tools: tools.map(listedTool) }));
+      // A client that renders MCP Apps (it said so at initialize, before any tools/list) also learns each tool's view.
+      built = Promise.resolve().then(() => ({ tools: views.withViews(tools.map(listedTool)) }));
       // A client lists tools, then calls one: load what the first call needs while it decides.
       // A failed build is not kept: the next request builds again.
       // Two turns later: the answer itself goes out at the end of the next turn (stdout is written

@@ -42,7 +42,7 @@ describe('the npm tarball', () => {
   it('holds only what runs: compiled JavaScript, package.json, README, LICENSE and mcp.json', () => {
     expect(files).toContain('dist/src/index.js');
     expect(files).toContain('LICENSE');
-    for (const f of files) expect(f, f).toMatch(/^(dist\/(src|tools)\/.+\.c?js|dist\/src\/THIRD-PARTY-LICENSES\.txt|package\.json|README\.md|LICENSE|mcp\.json)$/);
+    for (const f of files) expect(f, f).toMatch(/^(dist\/(src|tools)\/.+\.c?js|dist\/src\/THIRD-PARTY-LICENSES\.txt|dist\/src\/views\/[a-z-]+\.html|package\.json|README\.md|LICENSE|mcp\.json)$/);
     expect(files).not.toContain('dist/src/bundle.js');
   });
 

@@ -32,11 +32,11 @@ const STDIO = 'dist/src/chunks/stdio.cjs';
 describe('the bundle', () => {
   const loaded = startPath().flatMap((file) => Object.keys(meta.outputs[file]?.inputs ?? {}));
 
-  it('starts the stdio server without undici, Redis, the CSV parser, the sandbox, the other verbs or the SDK parts it does not use', () => {
+  it('starts the stdio server without undici, Redis, the CSV parser, the sandbox, the views or the Apps extension, the other verbs or the SDK parts it does not use', () => {
     expect(meta.outputs[STDIO]?.entryPoint).toBe('src/transports/stdio.ts');
     expect(loaded.length).toBeGreaterThan(20);
     expect(loaded).toContain('src/mcp/registration.ts');
-    const unwanted = [/node_modules\/(undici|redis|@redis|csv-parse)\//, /node_modules\/ajv/, /node_modules\/zod-to-json-schema\//, /node_modules\/zod\/v3\//, /node_modules\/zod\/v4\/locales\/(?!en\.js)/, /^src\/sandbox\//, /^src\/cli\/(demo|doctor|setup)\.ts$/, /^src\/transports\/http\/service\.ts$/];
+    const unwanted = [/node_modules\/(undici|redis|@redis|csv-parse)\//, /node_modules\/ajv/, /node_modules\/zod-to-json-schema\//, /node_modules\/zod\/v3\//, /node_modules\/zod\/v4\/locales\/(?!en\.js)/, /^src\/sandbox\//, /^src\/views\//, /node_modules\/@modelcontextprotocol\/ext-apps\//, /^src\/cli\/(demo|doctor|setup)\.ts$/, /^src\/transports\/http\/service\.ts$/];
     expect(loaded.filter((input) => unwanted.some((re) => re.test(input)))).toEqual([]);
   });
 
