@@ -8,12 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { EXTENSION_ID, getUiCapability, RESOURCE_MIME_TYPE } from '@modelcontextprotocol/ext-apps/server';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult, ClientCapabilities, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { build } from 'esbuild';
 import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rendersViews, VIEWS, viewUri } from '../../src/mcp/views.js';
-import { BIN, cleanEnv } from '../support/binary.js';
+import { BIN, cleanEnv, startHttpService } from '../support/binary.js';
 import type { HostApi, ShowRequest } from './view-host/host-api.js';
 
 
@@ -97,6 +98,24 @@ describe('a client without the Apps extension', () => {
   it("and an Apps client's tools differ from it only by _meta", async () => {
     const [a, p] = await Promise.all([apps.client.listTools(), plain.client.listTools()]);
     expect(withoutMeta(a.tools)).toEqual(p.tools);
+  });
+});
+
+describe('over the stateless HTTP service', () => {
+  it('an Apps client is offered no views: no request carries the initialize that declared the extension', async () => {
+    const token = 'views-token-0123456789abcdef';
+    const service = await startHttpService([], { COUPONTOOLS_HTTP_TOKENS: token });
+    const client = new Client({ name: 'apps-host', version: '1.0.0' }, { capabilities: APPS_CAPABILITIES });
+    try {
+      await client.connect(new StreamableHTTPClientTransport(new URL(service.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+      const { tools } = await client.listTools();
+      expect(tools.length).toBeGreaterThan(0);
+      for (const tool of tools) expect(tool, tool.name).not.toHaveProperty('_meta');
+      expect((await client.listResources()).resources.filter((r) => r.uri.startsWith('ui://'))).toEqual([]);
+    } finally {
+      await client.close();
+      await service.stop();
+    }
   });
 });
 
@@ -252,6 +271,21 @@ describe('the views in Chromium, fed by the sandbox through the extension\'s hos
     const frame = page.frames().find((f) => f !== page.mainFrame());
     expect(await frame?.evaluate(() => (globalThis as { __pwned?: unknown }).__pwned)).toBeUndefined();
     expect(await page.evaluate(() => (globalThis as { __pwned?: unknown }).__pwned)).toBeUndefined();
+    await page.close();
+  });
+
+  it('holder card of a voided holder: said so, and no button to earn or redeem', async () => {
+    const { page } = await hostPage(apps);
+    const listed = structured((await apps.client.callTool({ name: 'list_users', arguments: { loyalty_card_id: CARD, include_voided: true, limit: 200 } })) as CallToolResult);
+    const voided = (listed.users as Array<{ id: number; voided?: unknown }>).find((u) => u.voided === true);
+    expect(voided).toBeDefined();
+    const args = { loyalty_card_id: CARD, user_id: voided?.id };
+    const result = (await apps.client.callTool({ name: 'get_user', arguments: args })) as CallToolResult;
+    expect((structured(result).user as { voided?: unknown }).voided).toBe(true);
+    const view = await show(page, apps, 'get_user', args, result);
+    await poll(() => text(view, '.voided-note')).toBe('Voided: this holder cannot earn or redeem.');
+    expect(await view.locator('[data-view="holder-card"]').getAttribute('class')).toContain('voided');
+    expect(await view.locator('[data-action="add-stamp"], [data-action="redeem"]').count()).toBe(0);
     await page.close();
   });
 
