@@ -161,7 +161,6 @@ function parseValue(setting: Setting, raw: string): Config[keyof Config] {
   const shown = kind.type === 'string' && kind.secret ? '(hidden)' : JSON.stringify(kind.type === 'url' ? withoutUserinfo(raw) : raw);
   switch (kind.type) {
     case 'string':
-      if (raw.trim() === '') throw new ConfigError(`${label(setting)} must not be empty`);
       return raw.trim();
     case 'url': {
       let url: URL;
@@ -201,7 +200,7 @@ function parseValue(setting: Setting, raw: string): Config[keyof Config] {
     case 'bool': {
       const v = raw.trim().toLowerCase();
       if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-      if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+      if (['0', 'false', 'no', 'off'].includes(v)) return false;
       throw new ConfigError(`${label(setting)} must be 1/true/yes or 0/false/no, got ${shown}`);
     }
     case 'list': {
@@ -241,15 +240,22 @@ export function wireProfileOf(config: Config): WireProfile {
   return { listEncoding, pageSizeKey, bulkBody, bulkKey, fieldAliases };
 }
 
+/**
+ * A blank value (empty or only whitespace) is a setting not given, wherever it comes from: the
+ * environment, a flag (`--confirm=`), an accounts file. Forms such as Claude Desktop's fill every
+ * field the user left alone with "", and that must mean "the default", never "invalid".
+ */
+export const isBlank = (raw: string): boolean => raw.trim() === '';
+
 /** Reads settings; throws ConfigError with a one-line message naming the setting. */
 export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): CliAction {
   const config: Config = { ...DEFAULTS };
   const assign = (setting: Setting, raw: string): void => {
-    (config as unknown as Record<string, unknown>)[setting.key] = parseValue(setting, raw);
+    if (!isBlank(raw)) (config as unknown as Record<string, unknown>)[setting.key] = parseValue(setting, raw);
   };
   for (const setting of SETTINGS) {
     const raw = env[setting.env];
-    if (raw !== undefined && !(setting.kind.type === 'string' && raw === '')) assign(setting, raw);
+    if (raw !== undefined) assign(setting, raw);
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -308,6 +314,8 @@ export function withSettings(base: Config, settings: Readonly<Record<string, unk
     if (!setting || !allowed.has(setting.key)) throw new ConfigError(`${where}${JSON.stringify(env)} is not a per-account setting`);
     const text = typeof raw === 'boolean' || typeof raw === 'number' ? String(raw) : raw;
     if (typeof text !== 'string') throw new ConfigError(`${where}${env} must be a string`);
+    // Blank: not given, so the account keeps the service's value.
+    if (isBlank(text)) continue;
     try {
       (config as unknown as Record<string, unknown>)[setting.key] = parseValue(setting, text);
     } catch (err) {
@@ -338,7 +346,7 @@ export function helpText(name: string, version: string): string {
     `       ${name} import FILE --card ID [--dry-run] [--skip-existing]   import customers from a CSV file`,
     `       ${name} setup <claude-desktop|claude-code|cursor|vscode> [--live] [--print]   write a client's config`,
     '',
-    'Every option has a matching environment variable; the option wins.',
+    'Every option has a matching environment variable; the option wins. A blank value means the default.',
     'Without credentials the server runs against its embedded sandbox (simulated data).',
     '',
     ...rows,

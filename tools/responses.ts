@@ -49,6 +49,20 @@ export function totalOf(meta: JsonObject): number | undefined {
 }
 
 /**
+ * A list whose paging the API was found not to honour (wire-profile.ts pagingProblem), from its
+ * answer to page 1 at `asked` items: all it will ever send, cut into pages locally. That is every
+ * item when it sent a number other than `asked` (more: the size was ignored; fewer: the list
+ * ended) and no total says otherwise; when it sent exactly `asked`, the rest may be out of reach.
+ */
+export function unpagedList(answer: { items: JsonObject[]; meta: JsonObject }, asked: number): { items: JsonObject[]; complete: boolean; total?: number } {
+  const { items, meta } = answer;
+  const stated = totalOf(meta);
+  const complete = items.length !== asked && (stated === undefined || stated <= items.length);
+  const total = complete ? items.length : stated;
+  return { items, complete, ...(total !== undefined ? { total } : {}) };
+}
+
+/**
  * An id in our own results: a number when the API's id is a number or all digits, a string when it
  * is some other short string, and nothing for any other JSON the API may have sent in its place.
  */

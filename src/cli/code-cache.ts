@@ -17,16 +17,15 @@ const KEEP = 4;
  * that says off, else the user's own cache folder (XDG on Linux, ~/Library/Caches, %LOCALAPPDATA%).
  */
 export function cacheDir(argv: readonly string[], env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform, home: string = homedir()): string | undefined {
-  let value = env.COUPONTOOLS_CODE_CACHE;
+  // A blank value is a setting not given, as everywhere (config.ts isBlank; not imported, to keep this start path small).
+  const given = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v.trim());
+  let value = given(env.COUPONTOOLS_CODE_CACHE);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
-    if (arg === '--code-cache') value = argv[i + 1];
-    else if (arg.startsWith('--code-cache=')) value = arg.slice('--code-cache='.length);
+    if (arg === '--code-cache') value = given(argv[i + 1]) ?? value;
+    else if (arg.startsWith('--code-cache=')) value = given(arg.slice('--code-cache='.length)) ?? value;
   }
-  if (value !== undefined) {
-    const trimmed = value.trim();
-    return trimmed === '' || OFF.has(trimmed.toLowerCase()) ? undefined : trimmed;
-  }
+  if (value !== undefined) return OFF.has(value.toLowerCase()) ? undefined : value;
   if (platform === 'win32') return join(env.LOCALAPPDATA ?? join(home, 'AppData', 'Local'), 'coupontools-mcp', 'Cache');
   if (platform === 'darwin') return join(home, 'Library', 'Caches', 'coupontools-mcp');
   return join(env.XDG_CACHE_HOME || join(home, '.cache'), 'coupontools-mcp');

@@ -1,5 +1,4 @@
 // The wire profile: every unconfirmed guess about the live API's wire format as one setting, and the code that applies it.
-import { CoupontoolsError } from './errors.js';
 
 /**
  * How `filter` and `pagination` travel on a GET (coupontools-api-v4.md §4.2):
@@ -118,9 +117,6 @@ function describeEncoding(profile: Pick<WireProfile, 'listEncoding' | 'pageSizeK
   return `COUPONTOOLS_LIST_ENCODING=${profile.listEncoding}, COUPONTOOLS_PAGE_SIZE_KEY=${profile.pageSizeKey}`;
 }
 
-export const PAGING_FIX =
-  'Run `coupontools-mcp doctor` to find the encoding the API honours and set the settings it prints; until then, find holders with a filter (e.g. by email).';
-
 /**
  * Why a page cannot be trusted, or undefined when it can: more items than the limit asked for
  * (the page size was ignored), or a later page that starts where page 1 starts (the page number
@@ -142,15 +138,18 @@ export function pagingProblem(
   return undefined;
 }
 
-/** Throws the paging problem as an API error the model reads, with the fix; a trusted page passes. */
-export function assertPagingHonoured(
+/**
+ * Says that the API ignores paging and what it sends at once instead (`list`: see unpagedList in
+ * tools/responses.ts), after `lead`: a note on a page cut locally, or why a job that needs every
+ * holder cannot run. Plain about any holders out of reach.
+ */
+export function unpagedNote(
   profile: Pick<WireProfile, 'listEncoding' | 'pageSizeKey'>,
-  asked: { page: number; limit: number },
-  items: readonly unknown[],
-  pageOneFirst?: unknown,
-): void {
-  const problem = pagingProblem(profile, asked, items, pageOneFirst);
-  if (problem !== undefined) {
-    throw new CoupontoolsError({ kind: 'invalid_response', outcome: 'not_applied', detail: `${problem} ${PAGING_FIX}` });
-  }
+  list: { items: readonly unknown[]; complete: boolean; total?: number },
+  lead = 'Paged locally',
+): string {
+  const sends = `${lead}: the API ignores paging (${describeEncoding(profile)}) and sends ${list.items.length} users at once`;
+  if (list.complete) return `${sends}.`;
+  const rest = list.total !== undefined ? `the other ${list.total - list.items.length}` : 'any others';
+  return `${sends}, no more: ${rest} can only be found with a filter (e.g. by email); \`coupontools-mcp doctor\` finds an encoding it honours.`;
 }

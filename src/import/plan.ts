@@ -4,13 +4,13 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import type { ToolApi } from '../mcp/tool.js';
 import { holdersPath } from '../../tools/paths.js';
-import { hasMore, listItems, totalOf, type JsonObject } from '../../tools/responses.js';
+import { hasMore, listItems, totalOf, unpagedList, type JsonObject } from '../../tools/responses.js';
 import { userFields } from '../../tools/schemas.js';
 import { ColumnMap, FULL_NAME } from './columns.js';
 import { readJournal, sidePaths, type JournalState } from './journal.js';
 import { openSource, type Layout } from './source.js';
-import { InputError } from '../coupontools/errors.js';
-import { encodeListQuery } from '../coupontools/wire-profile.js';
+import { CoupontoolsError, InputError } from '../coupontools/errors.js';
+import { encodeListQuery, pagingProblem, unpagedNote } from '../coupontools/wire-profile.js';
 
 /** Problems listed in a plan or report; the result file has every row. */
 export const MAX_PROBLEMS_SHOWN = 10;
@@ -152,7 +152,11 @@ export async function* classify(job: ImportJob, known: Known, onLayout?: (layout
   }
 }
 
-/** Every holder of the card by match key (email and phone), paging once through the list. */
+/**
+ * Every holder of the card by match key (email and phone), paging once through the list. When the
+ * API ignores paging (wire-profile.ts pagingProblem), what it sends for page 1 is every holder it
+ * will ever send: taken whole, or refused when holders are out of reach (a guess would create them twice).
+ */
 export async function holderKeys(api: ToolApi, cardId: string): Promise<Map<string, string | number | null>> {
   const keys = new Map<string, string | number | null>();
   const page = async (n: number): Promise<{ items: JsonObject[]; meta: JsonObject }> => {
@@ -167,6 +171,18 @@ export async function holderKeys(api: ToolApi, cardId: string): Promise<Map<stri
     }
   };
   const first = await page(1);
+  const trusted = (n: number, p: { items: JsonObject[] }): boolean => pagingProblem(api.wire, { page: n, limit: HOLDER_PAGE }, p.items, n > 1 ? first.items[0] : undefined) === undefined;
+  const unpaged = (): Map<string, string | number | null> => {
+    const list = unpagedList(first, HOLDER_PAGE);
+    if (!list.complete) {
+      const lead = `Cannot read every holder of card ${cardId} (needed to skip those already on it), so nothing was imported`;
+      throw new CoupontoolsError({ kind: 'invalid_response', outcome: 'not_applied', detail: unpagedNote(api.wire, list, lead) });
+    }
+    keys.clear();
+    add(list.items);
+    return keys;
+  };
+  if (!trusted(1, first)) return unpaged();
   add(first.items);
   const total = totalOf(first.meta);
   if (total !== undefined) {
@@ -174,12 +190,16 @@ export async function holderKeys(api: ToolApi, cardId: string): Promise<Map<stri
     const pages = Math.ceil(total / HOLDER_PAGE);
     for (let n = 2; n <= pages; n += HOLDER_PAGES_IN_FLIGHT) {
       const batch = await Promise.all(Array.from({ length: Math.min(HOLDER_PAGES_IN_FLIGHT, pages - n + 1) }, (_, i) => page(n + i)));
-      for (const p of batch) add(p.items);
+      for (const [i, p] of batch.entries()) {
+        if (!trusted(n + i, p)) return unpaged();
+        add(p.items);
+      }
     }
     return keys;
   }
   for (let n = 1, current = first; hasMore(current.meta, n, HOLDER_PAGE, current.items.length); ) {
     current = await page(++n);
+    if (!trusted(n, current)) return unpaged();
     add(current.items);
   }
   return keys;

@@ -115,7 +115,7 @@ export class AdmittedTransport<M extends object, Extra, SendOptions> implements 
     inner.onmessage = (message, extra) => {
       const busy = this.admission.admit(message as Message);
       if (busy === undefined) this.onmessage?.(message, extra);
-      else void this.write(busy as M);
+      else void this.reply(busy as M);
     };
   }
 
@@ -136,6 +136,11 @@ export class AdmittedTransport<M extends object, Extra, SendOptions> implements 
   send(message: M, options?: SendOptions): Promise<void> {
     this.admission.settle(message as Message);
     return this.write(message, options);
+  }
+
+  /** An answer to a message the server never took (busy, or a frame over the cap): written like any other, never counted as a call. */
+  reply(message: M): Promise<void> {
+    return this.write(message);
   }
 
   private async write(message: M, options?: SendOptions): Promise<void> {

@@ -1,10 +1,11 @@
 // MCP over stdio (the default verb): parse settings, start the server, shut down cleanly on EOF and signals.
 import type { Writable } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { Admission, AdmittedTransport } from './admission.js';
 import { createApp } from '../mcp/assemble.js';
 import { ConfigError, helpText, parseConfig, plainHttpWarning, usesSandbox } from '../config.js';
-import { LineCap, MAX_FRAME_BYTES } from './line-cap.js';
+import { LineCap, MAX_FRAME_BYTES, tooLargeAnswer } from './line-cap.js';
 import { packageInfo } from '../package-info.js';
 import { shutdownOnSignals } from './shutdown.js';
 
@@ -64,9 +65,13 @@ export async function main(argv: string[]): Promise<void> {
   // The client is gone (EPIPE): nobody can read an answer or a log line, so stop, once, quietly.
   process.stdout.on('error', () => shutdown('stdout closed'));
 
-  const frames = process.stdin.pipe(
-    new LineCap(MAX_FRAME_BYTES, (bytes) => log.warn(`discarded a ${bytes}-byte line on stdin: over the ${MAX_FRAME_BYTES}-byte frame cap, so no answer comes for it`)),
-  );
+  // An overlong line is answered (its id read from its first bytes) so the client is not left waiting for its own timeout.
+  const discarded = (bytes: number, head: Buffer): void => {
+    const answer = tooLargeAnswer(head, `Request line of ${bytes} bytes is larger than this server's ${MAX_FRAME_BYTES}-byte frame cap`);
+    log.warn(`discarded a ${bytes}-byte line on stdin: over the ${MAX_FRAME_BYTES}-byte frame cap; answered with error ${answer.error.code} for id ${JSON.stringify(answer.id)}`);
+    void transport.reply(answer as unknown as JSONRPCMessage);
+  };
+  const frames = process.stdin.pipe(new LineCap(MAX_FRAME_BYTES, discarded));
   // One pending 'drain' listener per answer waiting on a slow reader; admission keeps them few.
   process.stdout.setMaxListeners(0);
   const transport = new AdmittedTransport(new StdioServerTransport(frames, batched(process.stdout)), new Admission(), frames);

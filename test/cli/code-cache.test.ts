@@ -124,7 +124,10 @@ describe('cacheDir', () => {
     [['--code-cache', '/tmp/flag'], { COUPONTOOLS_CODE_CACHE: '/tmp/cc' }, 'linux', '/tmp/flag'],
     [['--code-cache=off'], {}, 'linux', undefined],
     [[], { COUPONTOOLS_CODE_CACHE: 'OFF' }, 'darwin', undefined],
-    [[], { COUPONTOOLS_CODE_CACHE: ' ' }, 'linux', undefined],
+    // Blank means the default (a form leaves untouched fields ""), and a blank flag does not undo the env.
+    [[], { COUPONTOOLS_CODE_CACHE: ' ' }, 'linux', '/home/ann/.cache/coupontools-mcp'],
+    [['--code-cache='], {}, 'darwin', '/home/ann/Library/Caches/coupontools-mcp'],
+    [['--code-cache', ''], { COUPONTOOLS_CODE_CACHE: '/tmp/cc' }, 'linux', '/tmp/cc'],
   ])('%j %j on %s → %s', (argv, env, platform, expected) => {
     expect(cacheDir(argv, env, platform, home)).toBe(expected);
   });

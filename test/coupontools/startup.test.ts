@@ -1,7 +1,9 @@
-// Start-up refuses a base URL that can only go wrong, warns about live credentials in clear text, and never echoes a URL's credentials.
+// Start-up refuses a base URL that can only go wrong, warns about live credentials in clear text, never echoes a URL's credentials, and reads a blank setting as its default.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, plainHttpWarning, type Config } from '../../src/config.js';
-import { runBuilt } from '../support/binary.js';
+import { ConfigError, parseConfig, plainHttpWarning, SETTINGS, withSettings, type Config } from '../../src/config.js';
+import { BIN, cleanEnv, expectSandboxDefaults, runBuilt } from '../support/binary.js';
 
 const run = (env: Record<string, string>) => runBuilt('index.js', [], env);
 const LIVE = { COUPONTOOLS_API_KEY: 'client-id-startup', COUPONTOOLS_API_SECRET: 'startup-secret-4f1a9c' };
@@ -67,5 +69,42 @@ describe('the base URL at start-up', () => {
   it('plain http:// without credentials (sandbox: nothing is sent there): no warning', () => {
     expect(plainHttpWarning(configOf({ COUPONTOOLS_BASE_URL: 'http://api.example.com/v4' }))).toBeUndefined();
     expect(plainHttpWarning(configOf({ ...LIVE, COUPONTOOLS_SANDBOX: '1', COUPONTOOLS_BASE_URL: 'http://api.example.com/v4' }))).toBeUndefined();
+  });
+});
+
+describe('an empty setting means its default', () => {
+  const defaults = configOf({});
+  const blank = (value: string): Record<string, string> => Object.fromEntries(SETTINGS.map((s) => [s.env, value]));
+
+  it.each(SETTINGS.map((s) => [s.env, s.flag] as const))('%s empty or only whitespace, or %s= empty: the default, not an error', (env, flag) => {
+    for (const value of ['', '  ', ' \t ']) expect(configOf({ [env]: value }), JSON.stringify(value)).toEqual(defaults);
+    const action = parseConfig([`${flag}=`], {});
+    expect(action.action === 'run' && action.config).toEqual(defaults);
+  });
+
+  it('every setting blank at once, in the environment and as flags: the defaults', () => {
+    const action = parseConfig([...SETTINGS.map((s) => `${s.flag}=`), '--confirm', ''], blank(''));
+    expect(action.action === 'run' && action.config).toEqual(defaults);
+  });
+
+  it('a blank flag is a flag not given: it does not undo the environment', () => {
+    const action = parseConfig(['--confirm=', '--max-retries', ' '], { COUPONTOOLS_CONFIRM: 'off', COUPONTOOLS_MAX_RETRIES: '5' });
+    expect(action.action === 'run' && [action.config.confirm, action.config.maxRetries]).toEqual(['off', 5]);
+  });
+
+  it('a blank entry in an accounts file keeps the service-wide value', () => {
+    const base = configOf({ COUPONTOOLS_CONFIRM: 'elicit' });
+    const account = withSettings(base, { COUPONTOOLS_CONFIRM: '', COUPONTOOLS_AUDIT_LOG: ' ' }, new Set<keyof Config>(['confirm', 'auditLog']), 'account a: ');
+    expect([account.confirm, account.auditLog]).toEqual(['elicit', undefined]);
+  });
+
+  it('the built server started with every setting set to "" runs on its defaults (the sandbox, every tool)', async () => {
+    const client = new Client({ name: 'blank-form', version: '1' });
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [BIN], env: cleanEnv(blank('')), stderr: 'ignore' }));
+    try {
+      await expectSandboxDefaults(client);
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, textOf, type Harness } from '../support/harness.js';
+import { startHarness, textOf, type Harness, type HarnessOptions } from '../support/harness.js';
 
 const CARD = 1001;
 const BULK = /\/stats\/bulk$/;
@@ -20,8 +20,8 @@ function folder(): string {
   return mkdtempSync(join(tmpdir(), 'ct-import-'));
 }
 
-async function start(dir: string, env: Record<string, string> = {}): Promise<Harness> {
-  h = await startHarness({ env: { COUPONTOOLS_IMPORT_DIR: dir, COUPONTOOLS_CONFIRM: 'off', ...env } });
+async function start(dir: string, env: Record<string, string> = {}, dialect?: HarnessOptions['dialect']): Promise<Harness> {
+  h = await startHarness({ env: { COUPONTOOLS_IMPORT_DIR: dir, COUPONTOOLS_CONFIRM: 'off', ...env }, ...(dialect ? { dialect } : {}) });
   return h;
 }
 
@@ -144,6 +144,39 @@ describe('import_users: duplicates against the card', () => {
     expect(done).toMatchObject({ created: 1, rows: { existing: 2, to_create: 1 } });
     expect(reads() - before).toBe(1);
     expect(harness.sandbox.state.holders.filter((x) => x.email.toLowerCase() === 'jane@example.com')).toHaveLength(1);
+  });
+});
+
+describe('import_users: duplicates against a card whose API ignores paging', () => {
+  const reads = (harness: Harness): number => harness.sandbox.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/${CARD}/stats`)).length;
+
+  it.each(['wrapped', 'bare'] as const)('everything at once (%s lists): the plan sees every holder, from one read', async (lists) => {
+    const dir = folder();
+    writeFileSync(join(dir, 'first.csv'), customers(450, 'seen'));
+    // The same customers again under another name (so no journal knows them) plus two new ones.
+    writeFileSync(join(dir, 'again.csv'), `${customers(450, 'seen')}new-a@example.com,A,A\nnew-b@example.com,B,B\n`);
+    const harness = await start(dir, {}, { paging: 'ignored', lists });
+    expect(structured(await harness.call('import_users', { loyalty_card_id: CARD, file: 'first.csv' }))).toMatchObject({ created: 450 });
+    const before = reads(harness);
+    const done = structured(await harness.call('import_users', { loyalty_card_id: CARD, file: 'again.csv', skip_existing: true }));
+    expect(done).toMatchObject({ created: 2, rows: { existing: 450, to_create: 2 } });
+    expect(reads(harness) - before).toBe(1);
+    createdOnce(harness, 'seen', 450);
+  });
+
+  it.each(['wrapped', 'bare'] as const)('the page size honoured, the page number not (%s lists): holders out of reach stop the import before anything is sent', async (lists) => {
+    const dir = folder();
+    writeFileSync(join(dir, 'first.csv'), customers(450, 'far'));
+    writeFileSync(join(dir, 'again.csv'), `${customers(450, 'far')}new-c@example.com,C,C\n`);
+    const harness = await start(dir, {}, { paging: 'page-ignored', lists });
+    expect(structured(await harness.call('import_users', { loyalty_card_id: CARD, file: 'first.csv' }))).toMatchObject({ created: 450 });
+    const sent = bulkRequests(harness);
+    const refused = await harness.call('import_users', { loyalty_card_id: CARD, file: 'again.csv', skip_existing: true });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toContain(`Cannot read every holder of card ${CARD} (needed to skip those already on it), so nothing was imported: the API ignores paging`);
+    expect(textOf(refused)).toContain('sends 200 users at once, no more');
+    expect(bulkRequests(harness)).toBe(sent);
+    createdOnce(harness, 'far', 450);
   });
 });
 

@@ -8,10 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { getMcpConfigForManifest, type McpbManifestAny } from '@anthropic-ai/mcpb';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { allTools } from '../../tools/index.js';
-import { cleanEnv } from '../support/binary.js';
+import { cleanEnv, expectSandboxDefaults } from '../support/binary.js';
 import { publishProblems } from '../support/registry-schema.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -87,13 +86,13 @@ describe('coupontools-mcp.mcpb', () => {
     expect(existsSync(join(dir, 'src'))).toBe(false);
   });
 
-  it('with empty credentials runs the sandbox, every tool offered', async () => {
-    const client = await launch({});
+  it.each([
+    ['empty credentials', {}],
+    ['every field left blank (Claude Desktop fills untouched ones with "")', { client_id: '', client_secret: '', confirm: '', read_only: '' }],
+  ])('with %s runs the sandbox on the defaults, every tool offered', async (_what, userConfig) => {
+    const client = await launch(userConfig);
     try {
-      expect((await client.listTools()).tools).toHaveLength(allTools.length);
-      const cards = (await client.callTool({ name: 'list_loyalty_cards', arguments: {} })) as CallToolResult;
-      expect(cards.isError).toBeFalsy();
-      expect(cards.structuredContent).toMatchObject({ sandbox: true });
+      await expectSandboxDefaults(client);
       expect(client.getInstructions()).toContain('SANDBOX');
     } finally {
       await client.close();

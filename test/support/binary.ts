@@ -4,6 +4,9 @@ import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { expect } from 'vitest';
+import { allTools } from '../../tools/index.js';
 
 /** The contract (issue 8): the process is gone this soon after EOF, a signal or its client. */
 export const EXIT_DEADLINE_MS = 2000;
@@ -54,7 +57,7 @@ export interface RawSession {
   send: (message: unknown) => void;
   raw: (text: string) => void;
   /** The response to request `id`, once it arrives. */
-  answer: (id: number) => Promise<Record<string, unknown>>;
+  answer: (id: number | string) => Promise<Record<string, unknown>>;
   /** How the process ended, and how long after this call. */
   whenClosed: () => Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
   /** Every stdout line, parsed; throws on a line that is not JSON. */
@@ -79,7 +82,7 @@ export async function startRawSession(args: string[], env: Record<string, string
     raw: (text) => child.stdin.write(text),
     // Waits for the line itself (or the process's end), never for a fixed time: a busy machine is slow, not wrong.
     async answer(id) {
-      const find = () => out.split('\n').find((l) => l.includes(`"id":${id},`) || l.endsWith(`"id":${id}}`));
+      const find = () => out.split('\n').find((l) => l.includes(`"id":${JSON.stringify(id)},`) || l.endsWith(`"id":${JSON.stringify(id)}}`));
       const line = find() ?? (await new Promise<string | undefined>((resolve) => {
         const check = (): void => {
           const found = find();
@@ -180,4 +183,12 @@ export async function connect(url: string, token: string | undefined): Promise<C
   const transport = new StreamableHTTPClientTransport(new URL(url), token ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : {});
   await client.connect(transport);
   return client;
+}
+
+/** A server running on its defaults: the sandbox, every tool offered. */
+export async function expectSandboxDefaults(client: Client): Promise<void> {
+  expect((await client.listTools()).tools).toHaveLength(allTools.length);
+  const cards = (await client.callTool({ name: 'list_loyalty_cards', arguments: {} })) as CallToolResult;
+  expect(cards.isError).toBeFalsy();
+  expect(cards.structuredContent).toMatchObject({ sandbox: true });
 }

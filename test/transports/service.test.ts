@@ -174,6 +174,11 @@ describe('the HTTP service with two accounts', () => {
     // Without a Content-Length (chunked), the limit holds as the bytes arrive.
     const chunked = await raw(service.url, 'POST', auth, Array.from({ length: 6 }, (_, i) => (i === 0 ? big.slice(0, 1000) : 'x'.repeat(1000))));
     expect(chunked.status).toBe(413);
+    // Either way the answer is JSON-RPC, for the request's id.
+    for (const answer of [tooBig, chunked]) {
+      expect(answer.headers['content-type']).toBe('application/json');
+      expect(JSON.parse(answer.body)).toMatchObject({ jsonrpc: '2.0', id: 1, error: { code: -32600 } });
+    }
     const get = await raw(service.url, 'GET', { ...auth, accept: 'text/event-stream' });
     expect(get.status).toBe(405);
     expect(get.headers.allow).toBe('POST');
@@ -186,6 +191,37 @@ describe('the HTTP service with two accounts', () => {
     const ready = await raw(`${base}/readyz`, 'GET', {});
     expect([ready.status, JSON.parse(ready.body)]).toEqual([200, { status: 'ready' }]);
     expect((await raw(`${base}/.well-known/oauth-protected-resource`, 'GET', {})).status).toBe(404);
+  });
+});
+
+describe('a request body over the cap', () => {
+  let sandbox: Sandbox;
+  let service: HttpService;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ apiKey: 'cap-key', apiSecret: 'sk_live_CAP-secret-77aa' });
+    service = await startHttpService([], { COUPONTOOLS_API_KEY: 'cap-key', COUPONTOOLS_API_SECRET: 'sk_live_CAP-secret-77aa', COUPONTOOLS_BASE_URL: sandbox.url });
+  });
+  afterAll(async () => {
+    expect((await service?.stop())?.code).toBe(0);
+    await sandbox?.close();
+  });
+
+  it.each(['with a Content-Length', 'chunked'])('create_users with 100,000 users (%s): 413 with a JSON-RPC error for its id, nothing sent, and the service goes on', async (how) => {
+    const users = Array.from({ length: 100_000 }, (_, i) => ({ first_name: 'Customer', last_name: `Number ${i}`, email: `customer-${i}@example.com` }));
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 'bulk-7', method: 'tools/call', params: { name: 'create_users', arguments: { loyalty_card_id: 1001, users } } });
+    expect(body.length).toBeGreaterThan(8 * 1024 * 1024);
+    sandbox.clearRequests();
+    const answer = await raw(service.url, 'POST', MCP_HEADERS, how === 'chunked' ? Array.from({ length: Math.ceil(body.length / 65_536) }, (_, i) => body.slice(i * 65_536, (i + 1) * 65_536)) : body);
+    expect(answer.status).toBe(413);
+    expect(answer.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(answer.body)).toEqual({
+      jsonrpc: '2.0',
+      id: 'bulk-7',
+      error: { code: -32600, message: 'Request body larger than 1048576 bytes (COUPONTOOLS_HTTP_MAX_BODY_BYTES): discarded unread, so nothing was done. Split it into smaller requests.' },
+    });
+    expect(sandbox.requests).toEqual([]);
+    const next = await raw(service.url, 'POST', MCP_HEADERS, listTools);
+    expect([next.status, (JSON.parse(next.body) as { id: number }).id]).toEqual([200, 1]);
   });
 });
 

@@ -7,6 +7,7 @@ import { openAccount, redisPassword, SHUTDOWN_GRACE_MS, type Account, type AppOv
 import { AuditLog } from '../../state/audit-log.js';
 import { ConfigError, parseConfig, usesSandbox, type Config, plainHttpWarning } from '../../config.js';
 import { redactor, stderrLogger, type Logger } from '../../log.js';
+import { FRAME_HEAD_BYTES, headOf, tooLargeAnswer } from '../line-cap.js';
 import { shutdownOnSignals } from '../shutdown.js';
 import { openStore } from '../../state/open-store.js';
 import { packageInfo } from '../../package-info.js';
@@ -82,24 +83,36 @@ function describeRpc(body: unknown): Pick<RequestLine, 'rpc' | 'tool'> {
   return { ...(methods.length ? { rpc: methods.join(',') } : {}), ...(tools.length ? { tool: tools.join(',') } : {}) };
 }
 
-class BodyTooLarge extends Error {}
+class BodyTooLarge extends Error {
+  constructor(readonly head: Buffer) {
+    super('body too large');
+  }
+}
 
-/** Reads the body up to `max` bytes; past that, stops keeping it and throws BodyTooLarge. */
+/**
+ * Reads the body up to `max` bytes. A larger one, by its Content-Length or as it arrives, is not
+ * kept: only its first FRAME_HEAD_BYTES, to answer it from (see line-cap.ts), then BodyTooLarge.
+ */
 function readBody(req: IncomingMessage, max: number): Promise<string> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > max) return Promise.reject(new BodyTooLarge());
+  const over = Number.isFinite(declared) && declared > max;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const refuse = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.pause();
+      reject(new BodyTooLarge(headOf(chunks, FRAME_HEAD_BYTES)));
+    };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size <= max) return void chunks.push(chunk);
-      req.off('data', onData);
-      req.pause();
-      reject(new BodyTooLarge());
+      chunks.push(chunk);
+      if (over ? size >= FRAME_HEAD_BYTES : size > max) refuse();
     };
+    const onEnd = (): void => (over ? refuse() : resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('end', onEnd);
     req.once('error', reject);
   });
 }
@@ -259,7 +272,8 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       line.error = 'body_too_large';
       // The rest is read and dropped (never kept) so the client sees the 413 rather than a reset; then the connection closes.
       req.resume();
-      return rpcError(res, 413, -32600, `Request body larger than ${config.httpMaxBodyBytes} bytes`, { connection: 'close' });
+      // A JSON-RPC answer with the request's id when its head shows it, so the client's call ends now rather than at its own timeout.
+      return sendJson(res, 413, tooLargeAnswer(err.head, `Request body larger than ${config.httpMaxBodyBytes} bytes (COUPONTOOLS_HTTP_MAX_BODY_BYTES)`), { connection: 'close' });
     }
     let body: unknown;
     try {
