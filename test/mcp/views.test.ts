@@ -8,12 +8,15 @@ import { fileURLToPath } from 'node:url';
 import { EXTENSION_ID, getUiCapability, RESOURCE_MIME_TYPE } from '@modelcontextprotocol/ext-apps/server';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult, ClientCapabilities, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { build } from 'esbuild';
 import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rendersViews, VIEWS, viewUri } from '../../src/mcp/views.js';
-import { BIN, cleanEnv } from '../support/binary.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import { BIN, cleanEnv, startHttpService } from '../support/binary.js';
+import { liveEnv, TEST_KEY, TEST_SECRET } from '../support/harness.js';
 import type { HostApi, ShowRequest } from './view-host/host-api.js';
 
 
@@ -31,9 +34,9 @@ interface Server_ {
   close(): Promise<void>;
 }
 
-/** The built server in sandbox mode over stdio, with a client that declares (or not) the Apps extension. */
-async function startServer(apps: boolean, args: string[] = [], env: Record<string, string> = {}): Promise<Server_> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, '--sandbox', ...args], env: cleanEnv(env), stderr: 'pipe' });
+/** The built server over stdio (in sandbox mode unless `args` say otherwise), with a client that declares (or not) the Apps extension. */
+async function startServer(apps: boolean, args: string[] = ['--sandbox'], env: Record<string, string> = {}): Promise<Server_> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, ...args], env: cleanEnv(env), stderr: 'pipe' });
   const client = new Client({ name: apps ? 'apps-host' : 'plain-host', version: '1.0.0' }, apps ? { capabilities: APPS_CAPABILITIES } : {});
   await client.connect(transport);
   return { client, close: () => client.close() };
@@ -50,6 +53,8 @@ let importDir: string;
 let apps: Server_;
 let plain: Server_;
 let readOnly: Server_;
+let importer: Server_;
+let apiSandbox: Sandbox;
 let browser: Browser;
 let http: Server;
 let hostUrl: string;
@@ -62,7 +67,14 @@ beforeAll(async () => {
     'email,first_name,last_name\nana@example.com,Ana,Silva\nbo@example.com,Bo,Berg\njane@example.com,Jane,Doe\nbo@example.com,Bo,Again\n,Nobody,Noone\ncy@example.com,Cy,Cole\ndi@example.com,Di,Dunn\n',
   );
   const env = { COUPONTOOLS_IMPORT_DIR: importDir };
-  [apps, plain, readOnly] = await Promise.all([startServer(true, [], env), startServer(false, [], env), startServer(true, ['--read-only'])]);
+  // The import runs against a sandbox in this process, whose requests the test can hold and release.
+  apiSandbox = await startSandbox({ apiKey: TEST_KEY, apiSecret: TEST_SECRET });
+  [apps, plain, readOnly, importer] = await Promise.all([
+    startServer(true, ['--sandbox'], env),
+    startServer(false, ['--sandbox'], env),
+    startServer(true, ['--sandbox', '--read-only']),
+    startServer(true, [], { ...env, ...liveEnv(apiSandbox.url) }),
+  ]);
   const host = await build({ entryPoints: [fileURLToPath(new URL('./view-host/host-page.ts', import.meta.url))], bundle: true, write: false, format: 'iife', platform: 'browser', logLevel: 'warning' });
   const script = host.outputFiles[0]?.text ?? '';
   http = createServer((req, res) => {
@@ -82,7 +94,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   http?.close();
-  await Promise.all([apps?.close(), plain?.close(), readOnly?.close()]);
+  await Promise.all([apps?.close(), plain?.close(), readOnly?.close(), importer?.close()]);
+  await apiSandbox?.close();
 });
 
 describe('a client without the Apps extension', () => {
@@ -97,6 +110,24 @@ describe('a client without the Apps extension', () => {
   it("and an Apps client's tools differ from it only by _meta", async () => {
     const [a, p] = await Promise.all([apps.client.listTools(), plain.client.listTools()]);
     expect(withoutMeta(a.tools)).toEqual(p.tools);
+  });
+});
+
+describe('over the stateless HTTP service', () => {
+  it('an Apps client is offered no views: no request carries the initialize that declared the extension', async () => {
+    const token = 'views-token-0123456789abcdef';
+    const service = await startHttpService([], { COUPONTOOLS_HTTP_TOKENS: token });
+    const client = new Client({ name: 'apps-host', version: '1.0.0' }, { capabilities: APPS_CAPABILITIES });
+    try {
+      await client.connect(new StreamableHTTPClientTransport(new URL(service.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+      const { tools } = await client.listTools();
+      expect(tools.length).toBeGreaterThan(0);
+      for (const tool of tools) expect(tool, tool.name).not.toHaveProperty('_meta');
+      expect((await client.listResources()).resources.filter((r) => r.uri.startsWith('ui://'))).toEqual([]);
+    } finally {
+      await client.close();
+      await service.stop();
+    }
   });
 });
 
@@ -150,22 +181,19 @@ describe('the views in Chromium, fed by the sandbox through the extension\'s hos
   }
 
   /** A page on the host, its tool calls relayed to `server` (progress too); every request it makes is recorded. */
-  async function hostPage(server: Server_, beforeAnswer?: (last: { progress: number; total: number } | undefined) => Promise<void>): Promise<{ page: Page; requests: string[] }> {
+  async function hostPage(server: Server_): Promise<{ page: Page; requests: string[] }> {
     const page = await browser.newPage({ viewport: { width: 420, height: 900 } });
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
     page.on('pageerror', (err) => requests.push(`pageerror: ${err.message}`));
     await page.exposeFunction('hostCallTool', async (name: string, args: Record<string, unknown>, progressId: number) => {
       let relayed = Promise.resolve();
-      let last: { progress: number; total: number } | undefined;
       const result = (await server.client.callTool({ name, arguments: args }, undefined, {
         onprogress: (p) => {
-          last = { progress: p.progress, total: p.total ?? 0 };
           relayed = relayed.then(() => page.evaluate(([id, done, total]) => (globalThis as unknown as HostApi).hostProgress(id, done, total), [progressId, p.progress, p.total ?? 0] as const));
         },
       })) as CallToolResult;
       await relayed;
-      await beforeAnswer?.(last);
       return result;
     });
     await page.goto(hostUrl);
@@ -255,6 +283,21 @@ describe('the views in Chromium, fed by the sandbox through the extension\'s hos
     await page.close();
   });
 
+  it('holder card of a voided holder: said so, and no button to earn or redeem', async () => {
+    const { page } = await hostPage(apps);
+    const listed = structured((await apps.client.callTool({ name: 'list_users', arguments: { loyalty_card_id: CARD, include_voided: true, limit: 200 } })) as CallToolResult);
+    const voided = (listed.users as Array<{ id: number; voided?: unknown }>).find((u) => u.voided === true);
+    expect(voided).toBeDefined();
+    const args = { loyalty_card_id: CARD, user_id: voided?.id };
+    const result = (await apps.client.callTool({ name: 'get_user', arguments: args })) as CallToolResult;
+    expect((structured(result).user as { voided?: unknown }).voided).toBe(true);
+    const view = await show(page, apps, 'get_user', args, result);
+    await poll(() => text(view, '.voided-note')).toBe('Voided: this holder cannot earn or redeem.');
+    expect(await view.locator('[data-view="holder-card"]').getAttribute('class')).toContain('voided');
+    expect(await view.locator('[data-action="add-stamp"], [data-action="redeem"]').count()).toBe(0);
+    await page.close();
+  });
+
   it('holder card in read-only mode: no button for a tool the server does not offer', async () => {
     const { page } = await hostPage(readOnly);
     const args = { loyalty_card_id: CARD, user_id: JANE };
@@ -309,20 +352,13 @@ describe('the views in Chromium, fed by the sandbox through the extension\'s hos
   });
 
   it('import: the plan\'s counts and first problems with their rows, progress while the run goes, then the result', async () => {
-    const progress: { text?: () => Promise<string> } = {};
-    const seenProgress: string[] = [];
-    // Holds the run's answer until the view has drawn the progress the server sent before it.
-    const { page } = await hostPage(apps, async (last) => {
-      if (!progress.text || !last) return;
-      await poll(progress.text).toBe(`${last.progress} of ${last.total} rows`);
-      seenProgress.push(await progress.text());
-    });
+    const { page } = await hostPage(importer);
     const args = { loyalty_card_id: CARD, file: 'customers.csv', dry_run: true, skip_existing: true };
-    const plan = (await apps.client.callTool({ name: 'import_users', arguments: args })) as CallToolResult;
+    const plan = (await importer.client.callTool({ name: 'import_users', arguments: args })) as CallToolResult;
     const rows = structured(plan).rows as { to_create: number; invalid: number; duplicate: number; existing: number; already_imported: number };
     const problems = structured(plan).problems as Array<{ row: number; reason: string }>;
     expect(rows.to_create).toBe(4);
-    const view = await show(page, apps, 'import_users', args, plan);
+    const view = await show(page, importer, 'import_users', args, plan);
     await poll(() => text(view, '[data-count="create"] .count-value')).toBe(String(rows.to_create));
     expect(await text(view, '[data-count="skip"] .count-value')).toBe(String(rows.duplicate + rows.existing + rows.already_imported));
     expect(await text(view, '[data-count="invalid"] .count-value')).toBe(String(rows.invalid));
@@ -330,14 +366,17 @@ describe('the views in Chromium, fed by the sandbox through the extension\'s hos
     expect(await view.locator('table.problems tbody tr td:first-child').allTextContents()).toEqual(problems.map((p) => String(p.row)));
     await shot(page, 'import-report');
 
-    progress.text = () => text(view, '.progress-text');
+    // The run's bulk request is held at the API until the view has drawn the progress the server sent first.
+    apiSandbox.inject({ method: 'POST', hold: true, times: 1 });
     await view.locator('[data-action="run-import"]').click();
+    await poll(() => text(view, '.progress-text')).toBe(`0 of ${rows.to_create} rows`);
+    expect(await text(view, 'h1')).toBe('Importing');
+    expect(await view.locator('progress').getAttribute('max')).toBe(String(rows.to_create));
+    expect(apiSandbox.held).toBe(1);
+    apiSandbox.release();
     await poll(() => text(view, 'h1')).toBe('Import done');
-    // The view drew the last progress the server sent before its answer (the total is the plan's rows to create).
-    expect(seenProgress).toHaveLength(1);
-    expect(seenProgress[0]).toMatch(new RegExp(`^\\d+ of ${rows.to_create} rows$`));
     expect(await text(view, '[data-count="created"] .count-value')).toBe(String(rows.to_create));
-    const found = structured((await apps.client.callTool({ name: 'list_users', arguments: { loyalty_card_id: CARD, filter: { email: 'cy@example.com' } } })) as CallToolResult);
+    const found = structured((await importer.client.callTool({ name: 'list_users', arguments: { loyalty_card_id: CARD, filter: { email: 'cy@example.com' } } })) as CallToolResult);
     expect((found.users as unknown[]).length).toBe(1);
     await page.close();
   });
