@@ -117,6 +117,22 @@ function readBody(req: IncomingMessage, max: number): Promise<string> {
   });
 }
 
+/** How much of a refused body is read and dropped before the connection is cut instead. */
+const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads the rest of a refused body and drops it, so a client still sending reads our answer
+ * rather than a reset (EPIPE); past DISCARD_LIMIT_BYTES the socket is cut.
+ */
+function discardRest(req: IncomingMessage): void {
+  let dropped = 0;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DISCARD_LIMIT_BYTES) req.socket.destroy();
+  });
+  req.resume();
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
@@ -270,10 +286,10 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     } catch (err) {
       if (!(err instanceof BodyTooLarge)) throw err;
       line.error = 'body_too_large';
-      // The rest is read and dropped (never kept) so the client sees the 413 rather than a reset; then the connection closes.
-      req.resume();
+      // The rest is read and dropped (never kept): closing now would cut off a client still sending.
+      discardRest(req);
       // A JSON-RPC answer with the request's id when its head shows it, so the client's call ends now rather than at its own timeout.
-      return sendJson(res, 413, tooLargeAnswer(err.head, `Request body larger than ${config.httpMaxBodyBytes} bytes (COUPONTOOLS_HTTP_MAX_BODY_BYTES)`), { connection: 'close' });
+      return sendJson(res, 413, tooLargeAnswer(err.head, `Request body larger than ${config.httpMaxBodyBytes} bytes (COUPONTOOLS_HTTP_MAX_BODY_BYTES)`));
     }
     let body: unknown;
     try {
