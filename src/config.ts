@@ -69,7 +69,7 @@ interface Setting {
   defaultText: string;
 }
 
-/** The one table of settings: parsing, --help and the README's settings table come from it. */
+/** The one table of settings: parsing, --help and the settings table in docs/configuration.md come from it. */
 export const SETTINGS: readonly Setting[] = [
   { key: 'apiKey', env: 'COUPONTOOLS_API_KEY', flag: '--api-key', kind: { type: 'string' }, help: 'API client id (sent as x-api-key). With the secret set, the server is live.', defaultText: '(none: sandbox)' },
   { key: 'apiSecret', env: 'COUPONTOOLS_API_SECRET', flag: '--api-secret', kind: { type: 'string', secret: true }, help: 'API client secret (sent as x-api-secret). Prefer the env variable: flags show in process lists.', defaultText: '(none: sandbox)' },

@@ -245,8 +245,8 @@ type Undici = (typeof import('undici'))['default'];
 let undici: Promise<Undici> | undefined;
 
 /**
- * undici is loaded by the first request (or by warmUp), not at start: answering initialize and
- * tools/list needs no HTTP client, and undici is the largest module the server has.
+ * undici is loaded by warmUp (when the server answers its first tools/list) or by the first
+ * request, not at start: answering initialize needs no HTTP client.
  */
 export function loadUndici(): Promise<Undici> {
   return (undici ??= import('undici').then((m) => m.default));

@@ -179,14 +179,11 @@ function serveTools(server: McpServer, tools: readonly RegisteredTool[], afterFi
     if (!built) {
       // A client that renders MCP Apps (it said so at initialize, before any tools/list) also learns each tool's view.
       built = Promise.resolve().then(() => ({ tools: views.withViews(tools.map(listedTool)) }));
-      // A client lists tools, then calls one: load what the first call needs while it decides.
-      // A failed build is not kept: the next request builds again.
-      // Two turns later: the answer itself goes out at the end of the next turn (stdout is written
-      // once per turn, see src/transports/stdio.ts), and loading undici holds the thread for a while.
-      built.then(
-        () => setImmediate(() => setImmediate(afterFirst)),
-        () => (built = undefined),
-      );
+      // A client lists tools, then calls one, often at once: what the first call needs (the HTTP
+      // client, from the code cache) is loaded before this answer goes out, not after it, where it
+      // would hold up that call. A failed build is not kept: the next request builds again.
+      afterFirst();
+      built.catch(() => (built = undefined));
     }
     return built;
   });

@@ -1,5 +1,7 @@
 // The shipped artifact's start path, read from the bundler's own record of the build (dist/meta.json).
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 interface Meta {
@@ -32,29 +34,45 @@ const STDIO = 'dist/src/chunks/stdio.cjs';
 describe('the bundle', () => {
   const loaded = startPath().flatMap((file) => Object.keys(meta.outputs[file]?.inputs ?? {}));
 
-  it('starts the stdio server without undici, Redis, the CSV parser, the sandbox, the views or the Apps extension, the other verbs or the SDK parts it does not use', () => {
+  it('starts the stdio server without Redis, the CSV parser, the sandbox, the views or the Apps extension, the other verbs or the SDK parts it does not use', () => {
     expect(meta.outputs[STDIO]?.entryPoint).toBe('src/transports/stdio.ts');
     expect(loaded.length).toBeGreaterThan(20);
     expect(loaded).toContain('src/mcp/registration.ts');
-    const unwanted = [/node_modules\/(undici|redis|@redis|csv-parse)\//, /node_modules\/ajv/, /node_modules\/zod-to-json-schema\//, /node_modules\/zod\/v3\//, /node_modules\/zod\/v4\/locales\/(?!en\.js)/, /^src\/sandbox\//, /^src\/views\//, /node_modules\/@modelcontextprotocol\/ext-apps\//, /^src\/cli\/(demo|doctor|setup)\.ts$/, /^src\/transports\/http\/service\.ts$/];
+    const unwanted = [/node_modules\/(redis|@redis|csv-parse)\//, /node_modules\/ajv/, /node_modules\/zod-to-json-schema\//, /node_modules\/zod\/v3\//, /node_modules\/zod\/v4\/locales\/(?!en\.js)/, /^src\/sandbox\//, /^src\/views\//, /node_modules\/@modelcontextprotocol\/ext-apps\//, /^src\/cli\/(demo|doctor|setup)\.ts$/, /^src\/transports\/http\/service\.ts$/];
     expect(loaded.filter((input) => unwanted.some((re) => re.test(input)))).toEqual([]);
   });
 
   it('has the stdio file load the rest from chunks/ on first use, by require (a code-cached script cannot import())', () => {
     const later = (meta.outputs[STDIO]?.imports ?? []).filter((imp) => imp.path.startsWith('./')).map((imp) => `${imp.kind} ${imp.path}`);
-    expect(later.sort()).toEqual(['require-call ./csv-parse.cjs', 'require-call ./redis.cjs', 'require-call ./sandbox.cjs', 'require-call ./undici.cjs']);
+    expect(later.sort()).toEqual(['require-call ./csv-parse.cjs', 'require-call ./redis.cjs', 'require-call ./sandbox.cjs']);
     for (const name of ['csv-parse', 'redis', 'sandbox', 'undici']) expect(Object.keys(meta.outputs)).toContain(`dist/src/chunks/${name}.cjs`);
     // Each is an import() in the sources, which esbuild turns into a deferred require: none runs at start.
     const text = readFileSync(new URL('../../dist/src/chunks/stdio.cjs', import.meta.url), 'utf8');
     const requires = [...text.matchAll(/(.{0,40})require\("\.\/[a-z-]+\.cjs"\)/g)].map((m) => m[1] ?? '');
-    expect(requires).toHaveLength(4);
+    expect(requires).toHaveLength(3);
     for (const before of requires) expect(before).toMatch(/Promise\.resolve\(\)\.then\(\(\)=>[\w$]+\($/);
   });
 
-  it("bundles undici's Agent without fetch, WebSocket, caches or cookies (which would load Node's own undici too)", () => {
-    const inputs = Object.keys(meta.outputs['dist/src/chunks/undici.cjs']?.inputs ?? {});
+  it("holds undici's Agent in the code-cached stdio file, reached only by the request layer's import(), so it runs when first asked for", () => {
+    expect(Object.keys(meta.outputs[STDIO]?.inputs ?? {})).toContain('node_modules/undici/lib/dispatcher/agent.js');
+    const importers = Object.entries(meta.inputs).flatMap(([file, input]) =>
+      ((input as { imports?: Array<{ path: string; kind: string }> }).imports ?? []).filter((imp) => imp.path === 'undici-agent-only:undici').map((imp) => `${file} ${imp.kind}`),
+    );
+    expect(importers).toEqual(['src/coupontools/client.ts dynamic-import']);
+  });
+
+  it.each([STDIO, 'dist/src/chunks/undici.cjs'])("bundles undici's Agent without fetch, WebSocket, caches, cookies (which would load Node's own undici too) or node:http2 (%s)", (file) => {
+    const inputs = Object.keys(meta.outputs[file]?.inputs ?? {});
     expect(inputs).toContain('node_modules/undici/lib/dispatcher/agent.js');
     expect(inputs.filter((input) => /node_modules\/undici\/lib\/(web\/(fetch\/index|websocket|cookies|cache|eventsource)|cache|mock)/.test(input))).toEqual([]);
+    expect(inputs).toContain('no-http2:node:http2');
+  });
+
+  it('loads undici without node:http2 (about 5 ms of the first request), and its Agent still works', () => {
+    const script = `const before = new Set(process.moduleLoadList); const { Agent } = require(${JSON.stringify(fileURLToPath(new URL('../../dist/src/chunks/undici.cjs', import.meta.url)))});
+new Agent().close(); console.log(JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m) && /http2/.test(m))));`;
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual([]);
   });
 
   it('leaves out Ajv, zod v3 and zod-to-json-schema altogether: the SDK gets our own form check', () => {
