@@ -94,7 +94,8 @@ const agentOnly = {
   setup(b) {
     b.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici', namespace: 'undici-agent-only' }));
     b.onLoad({ filter: /.*/, namespace: 'undici-agent-only' }, () => ({
-      contents: "module.exports = { Agent: require('undici/lib/dispatcher/agent.js') };",
+      // The parser's WebAssembly too (the module undici's HTTP/1.1 client compiles at its first connection), so the request layer can compile it ahead.
+      contents: "module.exports = { Agent: require('undici/lib/dispatcher/agent.js'), parserWasm: () => require('undici/lib/llhttp/llhttp_simd-wasm.js') };",
       resolveDir: process.cwd(),
       loader: 'js',
     }));

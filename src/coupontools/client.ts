@@ -240,9 +240,26 @@ function excerpt(text: string, redact: (text: string) => string): string {
   return plain.length > 160 ? `${plain.slice(0, 160)}…` : plain;
 }
 
-// The CommonJS module object, which both Node and the bundle hand over as the default export.
-type Undici = (typeof import('undici'))['default'];
+// The CommonJS module object, which both Node and the bundle hand over as the default export. The
+// bundle's undici (src/build/bundle.mjs) also hands over the bytes of its HTTP parser.
+type Undici = (typeof import('undici'))['default'] & { parserWasm?: () => Uint8Array };
 let undici: Promise<Undici> | undefined;
+/** Node's WebAssembly global, which this project's TypeScript libraries declare only as types. */
+const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<unknown> } }).WebAssembly;
+/** undici's HTTP parser, compiled ahead; held, so V8 keeps it in its cache of compiled modules. */
+let parser: Promise<unknown> | undefined;
+
+/**
+ * Compiles undici's HTTP parser (WebAssembly) on V8's background threads, every function at once:
+ * undici's own synchronous compile at the first connection then finds it in V8's cache of compiled
+ * modules, and the first answer is parsed by compiled code. Without this the first call paid both,
+ * about 8 ms (docs/figures.md).
+ */
+function compileParser(m: Undici): void {
+  const wasm = m.parserWasm?.();
+  if (!wasm || parser) return;
+  parser = wasmApi.compile(wasm).catch(() => undefined);
+}
 
 /**
  * undici is loaded by warmUp (when the server answers its first tools/list) or by the first
@@ -290,9 +307,9 @@ export class CoupontoolsClient {
     return this.pool;
   }
 
-  /** Loads the HTTP client ahead of the first request, so that request pays no module load. */
+  /** Loads the HTTP client and compiles its parser ahead of the first request, so that request pays for neither. */
   warmUp(): void {
-    void loadUndici();
+    void loadUndici().then(compileParser);
   }
 
   /** The URL a request goes to (no credentials in it); also what a dry run would show. */

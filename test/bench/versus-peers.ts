@@ -106,6 +106,12 @@ export class RawPeer {
     }
   }
 
+  /** User and system CPU of the process so far, in µs, from /proc/PID/stat (10 ms ticks: for long phases only). */
+  userSysUs(): { user: number; sys: number } {
+    const fields = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return { user: Number(fields[11]) * 10_000, sys: Number(fields[12]) * 10_000 };
+  }
+
   /** Peak resident memory of the process so far, in bytes (VmHWM). */
   peakRss(): number {
     const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.child.pid}/status`, 'utf8'))?.[1];
@@ -175,13 +181,15 @@ interface Figures {
   seqCalls: number;
   loadWallMs: number;
   loadCpuUs: number;
+  loadUserUs: number;
+  loadSysUs: number;
   loadCalls: number;
   benchCpuUs: number;
   peakRss: number;
   listBytes: number;
 }
 
-const blank = (): Figures => ({ startup: [], firstCall: [], spawnToFirst: [], seqLatency: [], seqCpuUs: 0, seqCalls: 0, loadWallMs: 0, loadCpuUs: 0, loadCalls: 0, benchCpuUs: 0, peakRss: 0, listBytes: 0 });
+const blank = (): Figures => ({ startup: [], firstCall: [], spawnToFirst: [], seqLatency: [], seqCpuUs: 0, seqCalls: 0, loadWallMs: 0, loadCpuUs: 0, loadUserUs: 0, loadSysUs: 0, loadCalls: 0, benchCpuUs: 0, peakRss: 0, listBytes: 0 });
 
 interface Derived {
   startup: number;
@@ -191,6 +199,8 @@ interface Derived {
   seqCpu: number;
   rate: number;
   loadCpu: number;
+  loadUser: number;
+  loadSys: number;
   benchCpu: number;
   rss: number;
   listBytes: number;
@@ -205,6 +215,8 @@ function derive(f: Figures): Derived {
     seqCpu: f.seqCpuUs / f.seqCalls,
     rate: (f.loadCalls * 1000) / f.loadWallMs,
     loadCpu: f.loadCpuUs / f.loadCalls,
+    loadUser: f.loadUserUs / f.loadCalls,
+    loadSys: f.loadSysUs / f.loadCalls,
     benchCpu: f.benchCpuUs / f.loadCalls,
     rss: f.peakRss,
     listBytes: f.listBytes,
@@ -284,12 +296,16 @@ async function oneRun(binary: string, cs: Contender[], warm: boolean, extras: Ex
         const peer = peers[i] as RawPeer;
         const f = figures[i] as Figures;
         const cpu = peer.cpuUs();
+        const split = peer.userSysUs();
         // This process too: the raw peer, and for get_user the sandbox worker answering it.
         const bench = process.cpuUsage();
         f.loadWallMs += await drive(peer, c, LOAD_CALLS, LOAD_IN_FLIGHT);
         const spent = process.cpuUsage(bench);
         f.benchCpuUs += spent.user + spent.system;
         f.loadCpuUs += peer.cpuUs() - cpu;
+        const after = peer.userSysUs();
+        f.loadUserUs += after.user - split.user;
+        f.loadSysUs += after.sys - split.sys;
         f.loadCalls += LOAD_CALLS;
       }
     }
@@ -362,6 +378,7 @@ export async function versusPeers(binary: string, sandbox: SandboxReady, runs: n
     `   per run: ${START_SPAWNS} starts of each (start = spawn → tools/list answered; 1st call = tools/call sent right after → answered), ${SEQ_ROUNDS} × ${SEQ_CALLS} sequential calls, ${LOAD_ROUNDS} × ${int(LOAD_CALLS)} calls at ${LOAD_IN_FLIGHT} in flight (the fetch peer: 1 round), all interleaved`,
     `   bench CPU: this process (the raw peer, plus for get_user the sandbox worker serving it); peak RSS: VmHWM after the steady state`,
     `   ours, live, code cache off (a first start): ${x(extras.uncached)} ms; sandbox mode: ${x(extras.sandboxed)} ms; bare node -e "": ${x(extras.bare)} ms (median [min–max] of the first run's starts)`,
+    `   CPU per call @${LOAD_IN_FLIGHT}, user + system (/proc/PID/stat): ${cs.map((c, i) => `${c.name} ${column(i, (d) => d.loadUser, us)} + ${column(i, (d) => d.loadSys, us)} µs`).join('; ')}`,
     `   ours vs the fetch peer: CPU/call @${LOAD_IN_FLIGHT} ${fetchRatios((d) => d.loadCpu)}, throughput ${fetchRatios((d) => d.rate)}, peak RSS ${fetchRatios((d) => d.rss)}; start-up vs the minimal server ${spread(perRun.map((r) => (r[0] as Derived).startup / (r[3] as Derived).startup), ratio)}`,
     '',
     table(['target (ours ÷ peer)', 'goal', 'each run', 'median [min–max]', 'met'], targetRows),

@@ -75,6 +75,17 @@ new Agent().close(); console.log(JSON.stringify(process.moduleLoadList.filter((m
     expect(JSON.parse(out)).toEqual([]);
   });
 
+  it("hands over undici's HTTP parser (its WebAssembly, as its HTTP/1.1 client compiles it), so the request layer can compile it ahead", () => {
+    expect(Object.keys(meta.outputs[STDIO]?.inputs ?? {})).toContain('node_modules/undici/lib/llhttp/llhttp_simd-wasm.js');
+    const chunk = fileURLToPath(new URL('../../dist/src/chunks/undici.cjs', import.meta.url));
+    const own = fileURLToPath(new URL('../../node_modules/undici/lib/llhttp/llhttp_simd-wasm.js', import.meta.url));
+    const script = `const { parserWasm } = require(${JSON.stringify(chunk)}); const bytes = parserWasm();
+console.log(JSON.stringify({ valid: WebAssembly.validate(bytes), same: Buffer.compare(bytes, require(${JSON.stringify(own)})) === 0, size: bytes.length }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { valid: boolean; same: boolean; size: number };
+    expect(out).toEqual({ valid: true, same: true, size: expect.any(Number) });
+    expect(out.size).toBeGreaterThan(10_000);
+  });
+
   it('leaves out Ajv, zod v3 and zod-to-json-schema altogether: the SDK gets our own form check', () => {
     const all = Object.keys(meta.inputs);
     expect(all.filter((input) => /node_modules\/(ajv|ajv-formats|zod-to-json-schema)\/|node_modules\/zod\/v3\//.test(input))).toEqual([]);
