@@ -29,11 +29,115 @@ function remove(root: Record<string, unknown>, path: readonly PropertyKey[]): bo
 
 const show = (path: readonly PropertyKey[]): string => path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('');
 
+/** Says whether a value passes a schema; it reads the value and allocates nothing. */
+export type Check = (value: unknown) => boolean;
+
+/** What a zod schema's definition holds, as far as the fast check reads it. */
+interface Def {
+  type: string;
+  checks?: readonly unknown[];
+  innerType?: z.ZodType;
+  element?: z.ZodType;
+  options?: readonly z.ZodType[];
+  entries?: Record<string, unknown>;
+  shape?: Record<string, z.ZodType>;
+  catchall?: z.ZodType;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A check of the kinds output schemas are made of, built once from the schema: objects (open to
+ * more keys), arrays, unions, optional and nullable values, enums of strings, strings, finite
+ * numbers, booleans and unknown values. Where it says yes, zod says yes to the same value (a test
+ * holds them to agreeing on every tool's output schema); anything else, a refinement or a length
+ * check among it, has no such check (undefined), and only zod decides.
+ */
+function compile(schema: z.ZodType): Check | undefined {
+  const def = schema._zod.def as unknown as Def;
+  if (def.checks !== undefined && def.checks.length > 0) return undefined;
+  switch (def.type) {
+    case 'unknown':
+      return () => true;
+    case 'string':
+      return (v) => typeof v === 'string';
+    case 'number':
+      return (v) => typeof v === 'number' && Number.isFinite(v);
+    case 'boolean':
+      return (v) => typeof v === 'boolean';
+    case 'enum': {
+      const values = Object.values(def.entries ?? {});
+      if (!values.every((x) => typeof x === 'string')) return undefined;
+      const allowed = new Set(values);
+      return (v) => typeof v === 'string' && allowed.has(v);
+    }
+    case 'optional':
+    case 'nullable': {
+      const inner = def.innerType && compile(def.innerType);
+      if (!inner) return undefined;
+      return def.type === 'optional' ? (v) => v === undefined || inner(v) : (v) => v === null || inner(v);
+    }
+    case 'union': {
+      const options = (def.options ?? []).map(compile);
+      if (options.length === 0 || options.some((o) => !o)) return undefined;
+      const all = options as Check[];
+      return (v) => all.some((o) => o(v));
+    }
+    case 'array': {
+      const element = def.element && compile(def.element);
+      if (!element) return undefined;
+      // An index loop: a hole in a sparse array is undefined, as zod reads it (every() would skip it).
+      return (v) => {
+        if (!Array.isArray(v)) return false;
+        for (let i = 0; i < v.length; i++) if (!element(v[i])) return false;
+        return true;
+      };
+    }
+    case 'object': {
+      if (def.catchall !== undefined && (def.catchall._zod.def as unknown as Def).type !== 'unknown') return undefined;
+      const keys: Array<{ key: string; check: Check; required: boolean }> = [];
+      for (const [key, value] of Object.entries(def.shape ?? {})) {
+        const check = compile(value);
+        if (!check) return undefined;
+        keys.push({ key, check, required: (value._zod.def as unknown as Def).type !== 'optional' });
+      }
+      return (v) => {
+        if (!isRecord(v)) return false;
+        for (const { key, check, required } of keys) {
+          if (!Object.hasOwn(v, key)) {
+            // Absent: fine when optional. A value it inherits is left to zod.
+            if (required || v[key] !== undefined) return false;
+            continue;
+          }
+          if (!check(v[key])) return false;
+        }
+        return true;
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+const compiled = new WeakMap<z.ZodType, Check | null>();
+
+/** The schema's fast check (see compile), built on first use; undefined when it has none. */
+export function fastCheck(schema: z.ZodType): Check | undefined {
+  let check = compiled.get(schema);
+  if (check === undefined) {
+    check = compile(schema) ?? null;
+    compiled.set(schema, check);
+  }
+  return check ?? undefined;
+}
+
 /**
  * `data` (a copy) made to pass `schema` by leaving out the values the check named, with their
- * paths; undefined when that cannot be done (a required value of our own is missing).
+ * paths; undefined when that cannot be done (a required value of our own is missing). A value the
+ * fast check passes is returned as it is: zod would pass it too, and builds a copy to say so.
  */
 export function fitSchema(schema: z.ZodType, data: Record<string, unknown>): { data: Record<string, unknown>; left_out: string[] } | undefined {
+  if (fastCheck(schema)?.(data)) return { data, left_out: [] };
   let work = data;
   const leftOut: string[] = [];
   for (let round = 0; round < MAX_ROUNDS; round++) {

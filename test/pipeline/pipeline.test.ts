@@ -17,7 +17,8 @@ import type { RequestLayer, Step } from '../../src/pipeline/stage-types.js';
 import { confirmation } from '../../src/pipeline/confirmation.js';
 import { withDryRun } from '../../src/pipeline/dry-run.js';
 import { fitFrame } from '../../src/pipeline/frame-budget.js';
-import { fitSchema } from '../../src/pipeline/output-check.js';
+import { fastCheck, fitSchema } from '../../src/pipeline/output-check.js';
+import { allTools, importUsers } from '../../tools/index.js';
 import { redactDeep } from '../../src/pipeline/redaction.js';
 import { mapErrors } from '../../src/pipeline/error-mapping.js';
 import { claimKey } from '../../src/pipeline/idempotency.js';
@@ -158,7 +159,128 @@ describe('output check', () => {
     expect(fitSchema(schema, { items: [{ name: 1 }, { name: 'a' }, { name: null }], count: 3 })).toEqual({ data: { items: [{}, { name: 'a' }, {}], count: 3 }, left_out: ['items[2].name', 'items[0].name'] });
     expect(fitSchema(schema, { items: [] })).toBeUndefined();
   });
+
+  // Every output schema as the registration seam uses it: a read's own, and a write's made partial.
+  const outputs = [...allTools, importUsers('/nonexistent', 'account-0000000000000000')].flatMap((t) => [
+    [t.name, t.output],
+    [`${t.name} (partial)`, t.output.partial()],
+  ]) as Array<[string, z.ZodObject]>;
+
+  it.each(outputs)('has a fast check for %s, the same verdict as zod on valid, broken and odd values', (_name, schema) => {
+    const check = fastCheck(schema);
+    expect(check).toBeTypeOf('function');
+    const values = sampleValues(schema, 20260);
+    expect(values.length).toBeGreaterThan(200);
+    let passing = 0;
+    for (const value of values) {
+      const zod = schema.safeParse(value).success;
+      const fast = check?.(value);
+      // A yes is always zod's yes. Only an inherited value (never in parsed JSON) may get a no zod would not give: zod decides those.
+      if (fast) expect({ value, zod }).toEqual({ value, zod: true });
+      if (!inherits(value)) expect({ value, fast }).toEqual({ value, fast: zod });
+      if (zod) passing++;
+    }
+    // Both verdicts are exercised: some values pass and some fail.
+    expect(passing).toBeGreaterThan(0);
+    expect(passing).toBeLessThan(values.length);
+  });
+
+  it('has no fast check where zod alone decides: refinements, lengths, closed objects, records, transforms', () => {
+    for (const schema of [z.string().min(1), z.looseObject({ n: z.number().int() }), z.array(z.string()).max(3), z.strictObject({}), z.record(z.string(), z.string()), z.string().transform((x) => x.length), z.enum({ one: 1 })]) {
+      expect(fastCheck(schema as z.ZodType)).toBeUndefined();
+    }
+  });
+
+  it('passes what it passes as it is, and takes the long way for the rest', () => {
+    const schema = z.looseObject({ user: z.looseObject({}), n: z.number().optional() });
+    const data = { user: { a: 1 }, n: 2 };
+    expect(fitSchema(schema, data)?.data).toBe(data);
+    expect(fitSchema(schema, { user: { a: 1 }, n: Number.NaN })).toEqual({ data: { user: { a: 1 } }, left_out: ['n'] });
+  });
 });
+
+/** Whether some object in the value has a prototype of its own kind (so it may inherit keys). */
+function inherits(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== Array.prototype && proto !== null && !(value instanceof Date)) return true;
+  return Object.values(value).some(inherits);
+}
+
+/**
+ * Values for a schema: valid ones built from its definition, each then broken at one place with an
+ * odd value (NaN, Infinity, null, undefined, a hole, wrong types, an inherited key), deterministically.
+ */
+function sampleValues(schema: z.ZodType, seed: number): unknown[] {
+  let state = seed;
+  const random = (): number => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
+  const odd = (): unknown => pick([Number.NaN, Infinity, -0, 0, 1.5, null, undefined, '', 'x', true, false, [], [1], {}, { a: 1 }, Object.create({ inherited: 1 }), [undefined], new Date(0)]);
+  type Def = { type: string; innerType?: z.ZodType; element?: z.ZodType; options?: z.ZodType[]; entries?: Record<string, string>; shape?: Record<string, z.ZodType> };
+  const valid = (s: z.ZodType, depth: number): unknown => {
+    const def = s._zod.def as unknown as Def;
+    switch (def.type) {
+      case 'string':
+        return pick(['', 'Jane', 'x'.repeat(3)]);
+      case 'number':
+        return pick([0, 1, -2.5, 5001]);
+      case 'boolean':
+        return random() < 0.5;
+      case 'enum':
+        return pick(Object.values(def.entries ?? {}));
+      case 'unknown':
+        return depth > 3 ? 1 : odd();
+      case 'optional':
+        return random() < 0.3 ? undefined : valid(def.innerType as z.ZodType, depth);
+      case 'nullable':
+        return random() < 0.3 ? null : valid(def.innerType as z.ZodType, depth);
+      case 'union':
+        return valid(pick(def.options ?? []), depth);
+      case 'array':
+        return Array.from({ length: Math.floor(random() * 3) }, () => valid(def.element as z.ZodType, depth + 1));
+      case 'object': {
+        const out: Record<string, unknown> = {};
+        for (const [key, value] of Object.entries(def.shape ?? {})) {
+          const v = valid(value, depth + 1);
+          // An optional key is sometimes absent, sometimes present as undefined.
+          if (v !== undefined || random() < 0.5) out[key] = v;
+        }
+        if (random() < 0.5) out.extra = odd();
+        return out;
+      }
+      default:
+        throw new Error(`sampleValues: no generator for ${def.type}`);
+    }
+  };
+  /** Replaces one place in a copy of `value` (the value itself, a key, an item, or a hole). */
+  const broken = (value: unknown): unknown => {
+    if (random() < 0.15) return odd();
+    if (Array.isArray(value)) {
+      if (value.length === 0) return random() < 0.5 ? [odd()] : value;
+      const copy = [...value];
+      const i = Math.floor(random() * copy.length);
+      if (random() < 0.2) delete copy[i];
+      else copy[i] = broken(copy[i]);
+      return copy;
+    }
+    if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+      const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+      const keys = Object.keys(copy);
+      if (keys.length === 0) return random() < 0.5 ? Object.create({ status: 'inherited' }) : copy;
+      const key = pick(keys);
+      if (random() < 0.2) delete copy[key];
+      else copy[key] = broken(copy[key]);
+      return copy;
+    }
+    return odd();
+  };
+  const values: unknown[] = [];
+  for (let i = 0; i < 150; i++) {
+    const v = valid(schema, 0);
+    values.push(v, broken(v), broken(broken(v)));
+  }
+  return values;
+}
 
 describe('redaction', () => {
   it('finds the secret raw, JSON-escaped, URL-encoded and in base64 at any alignment, in keys too', () => {
