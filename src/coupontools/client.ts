@@ -73,12 +73,13 @@ class Slots {
   constructor(size: number) {
     this.free = size;
   }
-  async acquire(signal: AbortSignal | undefined): Promise<void> {
+  /** Takes a slot: at once when one is free (undefined: nothing to wait for), else when one is released. */
+  acquire(signal: AbortSignal | undefined): Promise<void> | undefined {
     if (this.free > 0) {
       this.free--;
-      return;
+      return undefined;
     }
-    await new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       const grant = (): void => {
         forget();
         resolve();
@@ -328,7 +329,8 @@ export class CoupontoolsClient {
     for (let attempt = 0; ; attempt++) {
       let failure: CoupontoolsError;
       let mayRetry: boolean;
-      await this.slots.acquire(signal);
+      const waiting = this.slots.acquire(signal);
+      if (waiting) await waiting;
       const started = performance.now();
       try {
         return await this.attempt(req.method, url, body, isRead, signal);
@@ -361,8 +363,9 @@ export class CoupontoolsClient {
    * One HTTP exchange through undici's dispatch API: the body is collected as it arrives, with no
    * stream or abort signal of its own. The deadline and a cancelled call abort it through its controller.
    */
-  private async attempt(method: HttpMethod, url: string, body: string | undefined, isRead: boolean, signal: AbortSignal | undefined): Promise<ApiResponse> {
-    const agent = this.pool ?? (await this.connection());
+  private attempt(method: HttpMethod, url: string, body: string | undefined, isRead: boolean, signal: AbortSignal | undefined): Promise<ApiResponse> {
+    const agent = this.pool;
+    if (!agent) return this.connection().then(() => this.attempt(method, url, body, isRead, signal));
     // After the request has left, a failed write may still have been applied.
     const sentOutcome: Outcome = isRead ? 'not_applied' : 'unknown';
     return new Promise<ApiResponse>((resolve, reject) => {

@@ -222,9 +222,23 @@ async function callTool(byName: ReadonlyMap<string, RegisteredTool>, request: Ca
   const { name, arguments: rawArgs } = request.params;
   const registered = byName.get(name);
   if (!registered) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
-  const parsed = await registered.input.safeParseAsync(rawArgs ?? {});
-  if (!parsed.success) return toolError(inputErrorText(name, parsed.error.issues));
-  return registered.handle(parsed.data, extra);
+  const parsed = parseArguments(registered.input, rawArgs ?? {});
+  const args = parsed instanceof Promise ? await parsed : parsed;
+  if (!args.success) return toolError(inputErrorText(name, args.error.issues));
+  return registered.handle(args.data, extra);
+}
+
+/**
+ * Arguments parsed at once (zod's compiled fast path; no input schema refines asynchronously
+ * today), or, should one ever need to wait, the asynchronous way: the same result either way.
+ */
+function parseArguments(input: z.ZodObject, raw: Record<string, unknown>): ReturnType<z.ZodObject['safeParse']> | ReturnType<z.ZodObject['safeParseAsync']> {
+  try {
+    return input.safeParse(raw);
+  } catch (err) {
+    if (err instanceof z.core.$ZodAsyncError) return input.safeParseAsync(raw);
+    throw err;
+  }
 }
 
 const toolError = (text: string): CallToolResult => ({ content: [{ type: 'text', text }], isError: true });
