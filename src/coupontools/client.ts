@@ -251,10 +251,10 @@ const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8A
 let parser: Promise<unknown> | undefined;
 
 /**
- * Compiles undici's HTTP parser (WebAssembly) on V8's background threads, every function at once:
- * undici's own synchronous compile at the first connection then finds it in V8's cache of compiled
- * modules, and the first answer is parsed by compiled code. Without this the first call paid both,
- * about 8 ms (docs/figures.md).
+ * Starts compiling undici's HTTP parser (WebAssembly) on V8's background threads: undici's own
+ * synchronous compile at the first connection then finds the module in V8's cache of compiled
+ * modules instead of taking 2-3 ms of the first call. (Its functions are still compiled at their
+ * first use; compiling them all ahead cost start-up more than it saved: docs/figures.md.)
  */
 function compileParser(m: Undici): void {
   const wasm = m.parserWasm?.();

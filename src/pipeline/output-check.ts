@@ -81,7 +81,10 @@ function compile(schema: z.ZodType): Check | undefined {
       const options = (def.options ?? []).map(compile);
       if (options.length === 0 || options.some((o) => !o)) return undefined;
       const all = options as Check[];
-      return (v) => all.some((o) => o(v));
+      return (v) => {
+        for (let i = 0; i < all.length; i++) if ((all[i] as Check)(v)) return true;
+        return false;
+      };
     }
     case 'array': {
       const element = def.element && compile(def.element);
@@ -103,7 +106,8 @@ function compile(schema: z.ZodType): Check | undefined {
       }
       return (v) => {
         if (!isRecord(v)) return false;
-        for (const { key, check, required } of keys) {
+        for (let i = 0; i < keys.length; i++) {
+          const { key, check, required } = keys[i] as (typeof keys)[number];
           if (!Object.hasOwn(v, key)) {
             // Absent: fine when optional. A value it inherits is left to zod.
             if (required || v[key] !== undefined) return false;
