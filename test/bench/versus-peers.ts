@@ -1,5 +1,6 @@
 // Our shipped binary against hand-written servers, every one a real process over stdio, measured interleaved in one run:
-// the lean peer (McpServer + zod + node:http keep-alive), the same over global fetch, and the SDK's minimal echo server.
+// the lean peer (McpServer + zod + node:http keep-alive), the same over global fetch, the SDK's minimal echo server,
+// and the floor: the least a get_user server can do on our own stack (the SDK, zod, undici's dispatch), no guarantees at all.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ export const BENCH_CODE_CACHE = mkdtempSync(join(tmpdir(), 'ct-bench-code-cache-
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 export const MINIMAL_SERVER = here('./minimal-server.js');
 const PEER_SERVER = here('./peer-server.js');
+const FLOOR_SERVER = here('./floor-server.js');
 
 interface Answer {
   id: number;
@@ -125,8 +127,8 @@ export class RawPeer {
   }
 }
 
-/** Ours, the lean peer, the fetch peer and the minimal echo server, each calling get_user (echo for the minimal one). */
-export function contenders(binary: string, sandbox: SandboxReady, inFlight: number): { ours: Contender; lean: Contender; fetch: Contender; minimal: Contender } {
+/** Ours, the lean peer, the fetch peer, the minimal echo server and the floor, each calling get_user (echo for the minimal one). */
+export function contenders(binary: string, sandbox: SandboxReady, inFlight: number): { ours: Contender; lean: Contender; fetch: Contender; minimal: Contender; floor: Contender } {
   const getUser = { loyalty_card_id: sandbox.read.card, user_id: sandbox.read.user };
   const peerEnv = { PEER_BASE_URL: sandbox.url, PEER_API_KEY: BENCH_API_KEY, PEER_API_SECRET: BENCH_API_SECRET };
   return {
@@ -142,6 +144,7 @@ export function contenders(binary: string, sandbox: SandboxReady, inFlight: numb
     lean: { name: 'lean', label: 'lean peer (McpServer + zod, node:http keep-alive Agent), get_user', script: PEER_SERVER, args: [], env: peerEnv, tool: 'get_user', callArgs: getUser },
     fetch: { name: 'fetch', label: 'fetch peer (McpServer + zod, global fetch), get_user', script: PEER_SERVER, args: ['--fetch'], env: peerEnv, tool: 'get_user', callArgs: getUser },
     minimal: { name: 'minimal', label: 'minimal SDK server (McpServer + stdio), echo from memory', script: MINIMAL_SERVER, args: [], env: {}, tool: 'echo', callArgs: { text: 'hello' } },
+    floor: { name: 'floor', label: 'floor (SDK + zod + undici dispatch, no guarantees), get_user', script: FLOOR_SERVER, args: [], env: { ...peerEnv, PEER_CONNECTIONS: String(inFlight) }, tool: 'get_user', callArgs: getUser },
   };
 }
 
@@ -343,8 +346,8 @@ const TARGETS: Target[] = [
 
 /** The section: `runs` runs on fresh processes, each figure as median [min–max] over them, and each target's ratio per run. */
 export async function versusPeers(binary: string, sandbox: SandboxReady, runs: number, progress: (m: string) => void): Promise<string> {
-  const { ours, lean, fetch, minimal } = contenders(binary, sandbox, LOAD_IN_FLIGHT);
-  const cs = [ours, lean, fetch, minimal];
+  const { ours, lean, fetch, minimal, floor } = contenders(binary, sandbox, LOAD_IN_FLIGHT);
+  const cs = [ours, lean, fetch, minimal, floor];
   const perRun: Derived[][] = [];
   const extras: Extras = { uncached: [], sandboxed: [], bare: [] };
   for (let run = 0; run < runs; run++) {
@@ -365,10 +368,12 @@ export async function versusPeers(binary: string, sandbox: SandboxReady, runs: n
     column(i, (d) => d.rss, mb),
     int((perRun[0]?.[i] as Derived).listBytes),
   ]);
+  // The floor against the same goals: a goal it misses is out of reach of anything built on this stack that does more.
   const targetRows = TARGETS.map((t) => {
     const values = perRun.map((r) => t.of(r[0] as Derived, r[1] as Derived, r[2] as Derived));
-    const met = values.filter((x) => (t.atMost ? x <= t.limit : x >= t.limit)).length;
-    return [t.what, `${t.atMost ? '≤' : '≥'} ${t.limit.toFixed(2)}×`, values.map(ratio).join(', '), spread(values, ratio), `${met} of ${runs}`];
+    const floors = perRun.map((r) => t.of(r[4] as Derived, r[1] as Derived, r[2] as Derived));
+    const met = (xs: number[]): number => xs.filter((x) => (t.atMost ? x <= t.limit : x >= t.limit)).length;
+    return [t.what, `${t.atMost ? '≤' : '≥'} ${t.limit.toFixed(2)}×`, values.map(ratio).join(', '), spread(values, ratio), `${met(values)} of ${runs}`, spread(floors, ratio), `${met(floors)} of ${runs}`];
   });
   const fetchRatios = (pick: (d: Derived) => number): string => spread(perRun.map((r) => pick(r[0] as Derived) / pick(r[2] as Derived)), ratio);
   const x = (values: number[]): string => spread(values, ms);
@@ -381,6 +386,7 @@ export async function versusPeers(binary: string, sandbox: SandboxReady, runs: n
     `   CPU per call @${LOAD_IN_FLIGHT}, user + system (/proc/PID/stat): ${cs.map((c, i) => `${c.name} ${column(i, (d) => d.loadUser, us)} + ${column(i, (d) => d.loadSys, us)} µs`).join('; ')}`,
     `   ours vs the fetch peer: CPU/call @${LOAD_IN_FLIGHT} ${fetchRatios((d) => d.loadCpu)}, throughput ${fetchRatios((d) => d.rate)}, peak RSS ${fetchRatios((d) => d.rss)}; start-up vs the minimal server ${spread(perRun.map((r) => (r[0] as Derived).startup / (r[3] as Derived).startup), ratio)}`,
     '',
-    table(['target (ours ÷ peer)', 'goal', 'each run', 'median [min–max]', 'met'], targetRows),
+    table(['target (ours ÷ peer)', 'goal', 'each run', 'median [min–max]', 'met', 'floor ÷ peer', 'floor met'], targetRows),
+    `   floor: ${floor.label.replace(/, get_user$/, '')}; it has none of our guarantees and is the least any server on this stack can do`,
   ].join('\n');
 }
