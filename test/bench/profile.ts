@@ -1,4 +1,4 @@
-// `npm run bench -- --profile`: V8 CPU profiles of our server and of the lean peer under the peers section's load,
+// `npm run bench -- --profile`: V8 CPU profiles of our server, the lean peer and the floor under the peers section's load,
 // each aggregated by function and by package, so the hot path is read off a table instead of guessed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -121,32 +121,34 @@ async function profiled(c: Contender, dir: string): Promise<{ hot: Hot; calls: n
 const share = (us: number, hot: Hot): string => `${((100 * us) / hot.busyUs).toFixed(1)}%`;
 const top = (m: Map<string, number>, n: number): Array<[string, number]> => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
 
-/** Rebuilds without minifying (readable names, module comments), profiles both servers, then restores the shipped build. */
+/** Rebuilds without minifying (readable names, module comments), profiles ours, the lean peer and the floor, then restores the shipped build. */
 export async function profileSection(binary: string, sandbox: SandboxReady, progress: (m: string) => void): Promise<string> {
   const build = (minify: boolean): void => {
     const done = spawnSync(process.execPath, ['src/build/bundle.mjs'], { cwd: ROOT, env: { ...process.env, NO_MINIFY: minify ? '' : '1' }, stdio: 'inherit' });
     if (done.status !== 0) throw new Error(`the build${minify ? '' : ' (NO_MINIFY=1)'} failed`);
   };
-  progress('profile: rebuilding without minifying (readable names), then profiling our server and the lean peer');
+  progress('profile: rebuilding without minifying (readable names), then profiling our server, the lean peer and the floor');
   build(false);
-  const { ours, lean } = contenders(binary, sandbox, IN_FLIGHT);
+  const { ours, lean, floor } = contenders(binary, sandbox, IN_FLIGHT);
   const dir = (name: string): string => mkdtempSync(join(tmpdir(), `ct-bench-profile-${name}-`));
   let o: { hot: Hot; calls: number };
   let l: { hot: Hot; calls: number };
-  const dirs = { ours: dir('ours'), lean: dir('lean') };
+  let f: { hot: Hot; calls: number };
+  const dirs = { ours: dir('ours'), lean: dir('lean'), floor: dir('floor') };
   try {
     o = await profiled({ ...ours, env: { ...ours.env, COUPONTOOLS_CODE_CACHE: 'off' } }, dirs.ours);
     l = await profiled(lean, dirs.lean);
+    f = await profiled(floor, dirs.floor);
   } finally {
     progress('profile: restoring the minified build');
     build(true);
   }
   const perCall = (p: { hot: Hot; calls: number }): string => int(p.hot.busyUs / p.calls);
-  const pkgNames = [...new Set([...top(o.hot.packages, 12), ...top(l.hot.packages, 12)].map(([k]) => k))];
+  const pkgNames = [...new Set([...top(o.hot.packages, 12), ...top(l.hot.packages, 12), ...top(f.hot.packages, 12)].map(([k]) => k))];
   return [
     `P. CPU profiles under load (${int(o.calls)} get_user calls each: ${int(WARMUP)} warm-up and ${ROUNDS} × ${int(CALLS)} at ${IN_FLIGHT} in flight, ${int(SEQUENTIAL)} one at a time; sampled every ${INTERVAL_US} µs; build not minified)`,
-    `   profiled CPU of the main thread per call: ours ${perCall(o)} µs, lean peer ${perCall(l)} µs (profiling slows both; compare shares, not these with section 3)`,
-    `   profiles: ${dirs.ours}, ${dirs.lean} (open in Chrome DevTools → Performance, or speedscope)`,
+    `   profiled CPU of the main thread per call: ours ${perCall(o)} µs, lean peer ${perCall(l)} µs, floor ${perCall(f)} µs (profiling slows them all; compare shares, not these with section 3)`,
+    `   profiles: ${dirs.ours}, ${dirs.lean}, ${dirs.floor} (open in Chrome DevTools → Performance, or speedscope)`,
     '',
     `   ours: top ${TOP} functions by self time`,
     table(
@@ -154,13 +156,14 @@ export async function profileSection(binary: string, sandbox: SandboxReady, prog
       top(o.hot.self, TOP).map(([k, us]) => [k, (us / 1000).toFixed(0), share(us, o.hot), (us / o.calls).toFixed(1)]),
     ),
     '',
-    '   by package (self time), ours vs the lean peer',
+    '   by package (self time), ours vs the lean peer and the floor (what ours spends beyond the floor is the price of its guarantees)',
     table(
-      ['package', 'ours µs/call', 'ours share', 'lean µs/call', 'lean share'],
+      ['package', 'ours µs/call', 'ours share', 'lean µs/call', 'lean share', 'floor µs/call', 'floor share'],
       pkgNames.map((k) => {
         const a = o.hot.packages.get(k) ?? 0;
         const b = l.hot.packages.get(k) ?? 0;
-        return [k, (a / o.calls).toFixed(1), share(a, o.hot), (b / l.calls).toFixed(1), share(b, l.hot)];
+        const c = f.hot.packages.get(k) ?? 0;
+        return [k, (a / o.calls).toFixed(1), share(a, o.hot), (b / l.calls).toFixed(1), share(b, l.hot), (c / f.calls).toFixed(1), share(c, f.hot)];
       }),
     ),
     '',

@@ -5,6 +5,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { bareNode, coldStart } from './cold-start.js';
@@ -148,6 +149,18 @@ export function contenders(binary: string, sandbox: SandboxReady, inFlight: numb
   };
 }
 
+/** A fresh start's first call, sent LIST_TO_CALL_PAUSE_MS after tools/list is answered; in ms. */
+async function pausedFirstCall(c: Contender): Promise<number> {
+  const peer = RawPeer.spawn(c);
+  await peer.initialize();
+  await delay(LIST_TO_CALL_PAUSE_MS);
+  const sent = performance.now();
+  await peer.call(c.tool, c.callArgs);
+  const answered = performance.now() - sent;
+  await peer.close();
+  return answered;
+}
+
 /** Calls with `inFlight` always outstanding; returns the wall time in ms. */
 export async function drive(peer: RawPeer, c: Contender, calls: number, inFlight: number): Promise<number> {
   let next = 0;
@@ -226,12 +239,20 @@ function derive(f: Figures): Derived {
   };
 }
 
-/** Start-up rows only ours has: a first start (no code cache), sandbox mode, and bare node. */
+/** Start-up rows only ours has (a first start with no code cache, sandbox mode, bare node), and the first call after a pause, ours and the lean peer's. */
 interface Extras {
   uncached: number[];
   sandboxed: number[];
   bare: number[];
+  pausedOurs: number[];
+  pausedLean: number[];
 }
+
+/**
+ * How long a client's model usually takes between reading the tool list and calling a tool, and more:
+ * the first call after it shows what a warm-up done in that time buys (the goal itself is measured with no pause).
+ */
+const LIST_TO_CALL_PAUSE_MS = 300;
 
 async function oneRun(binary: string, cs: Contender[], warm: boolean, extras: Extras, progress: (m: string) => void): Promise<Figures[]> {
   const figures = cs.map(blank);
@@ -260,7 +281,10 @@ async function oneRun(binary: string, cs: Contender[], warm: boolean, extras: Ex
     await cold.close();
     const sandboxed = (await coldStart(binary, { COUPONTOOLS_CODE_CACHE: BENCH_CODE_CACHE })).toolsList;
     const bare = await bareNode();
+    const [pausedOurs, pausedLean] = [await pausedFirstCall(ours), await pausedFirstCall(cs[1] as Contender)];
     if (s < 0) continue;
+    extras.pausedOurs.push(pausedOurs);
+    extras.pausedLean.push(pausedLean);
     extras.uncached.push(uncached);
     extras.sandboxed.push(sandboxed);
     extras.bare.push(bare);
@@ -349,7 +373,7 @@ export async function versusPeers(binary: string, sandbox: SandboxReady, runs: n
   const { ours, lean, fetch, minimal, floor } = contenders(binary, sandbox, LOAD_IN_FLIGHT);
   const cs = [ours, lean, fetch, minimal, floor];
   const perRun: Derived[][] = [];
-  const extras: Extras = { uncached: [], sandboxed: [], bare: [] };
+  const extras: Extras = { uncached: [], sandboxed: [], bare: [], pausedOurs: [], pausedLean: [] };
   for (let run = 0; run < runs; run++) {
     progress(`versus peers, run ${run + 1} of ${runs}: ${START_SPAWNS} interleaved starts of each server, then the steady state`);
     perRun.push((await oneRun(binary, cs, run === 0, extras, progress)).map(derive));
@@ -383,6 +407,7 @@ export async function versusPeers(binary: string, sandbox: SandboxReady, runs: n
     `   per run: ${START_SPAWNS} starts of each (start = spawn → tools/list answered; 1st call = tools/call sent right after → answered), ${SEQ_ROUNDS} × ${SEQ_CALLS} sequential calls, ${LOAD_ROUNDS} × ${int(LOAD_CALLS)} calls at ${LOAD_IN_FLIGHT} in flight (the fetch peer: 1 round), all interleaved`,
     `   bench CPU: this process (the raw peer, plus for get_user the sandbox worker serving it); peak RSS: VmHWM after the steady state`,
     `   ours, live, code cache off (a first start): ${x(extras.uncached)} ms; sandbox mode: ${x(extras.sandboxed)} ms; bare node -e "": ${x(extras.bare)} ms (median [min–max] of the first run's starts)`,
+    `   first call ${LIST_TO_CALL_PAUSE_MS} ms after tools/list (a client's model reads the list first): ours ${x(extras.pausedOurs)} ms, lean ${x(extras.pausedLean)} ms, ${spread(extras.pausedOurs.map((o, i) => o / (extras.pausedLean[i] as number)), ratio)} (first run's starts; the goal above is measured with no pause)`,
     `   CPU per call @${LOAD_IN_FLIGHT}, user + system (/proc/PID/stat): ${cs.map((c, i) => `${c.name} ${column(i, (d) => d.loadUser, us)} + ${column(i, (d) => d.loadSys, us)} µs`).join('; ')}`,
     `   ours vs the fetch peer: CPU/call @${LOAD_IN_FLIGHT} ${fetchRatios((d) => d.loadCpu)}, throughput ${fetchRatios((d) => d.rate)}, peak RSS ${fetchRatios((d) => d.rss)}; start-up vs the minimal server ${spread(perRun.map((r) => (r[0] as Derived).startup / (r[3] as Derived).startup), ratio)}`,
     '',

@@ -1,8 +1,10 @@
 // The shipped artifact's start path, read from the bundler's own record of the build (dist/meta.json).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { exerciseParser } from '../../src/coupontools/client.js';
 
 interface Meta {
   inputs: Record<string, unknown>;
@@ -84,6 +86,15 @@ console.log(JSON.stringify({ valid: WebAssembly.validate(bytes), same: Buffer.co
     const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { valid: boolean; same: boolean; size: number };
     expect(out).toEqual({ valid: true, same: true, size: expect.any(Number) });
     expect(out.size).toBeGreaterThan(10_000);
+  });
+
+  it("takes the compiled parser through one answer (so undici's first answer finds its functions compiled), and does nothing to a module without llhttp's functions", async () => {
+    // The project's TypeScript libraries declare WebAssembly only as types.
+    const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<never> } }).WebAssembly;
+    const { parserWasm } = createRequire(import.meta.url)(fileURLToPath(new URL('../../dist/src/chunks/undici.cjs', import.meta.url))) as { parserWasm: () => Uint8Array };
+    expect(exerciseParser(await wasm.compile(parserWasm()))).toBe(true);
+    // The smallest valid module: no imports, no exports.
+    expect(exerciseParser(await wasm.compile(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00])))).toBe(false);
   });
 
   it('leaves out Ajv, zod v3 and zod-to-json-schema altogether: the SDK gets our own form check', () => {
